@@ -1,0 +1,308 @@
+"""The metric engine: every metric of SPEC §3 for a period, company-wide or by channel, SKU, country or month.
+
+Everything is a sum over order lines (per-order amounts are already split across lines in ``review.py``),
+plus expenses and campaign spend where the breakdown can own them: company-wide expenses are not allocated
+to channels, and channel expenses are not allocated to SKUs or countries. A ratio whose denominator is zero
+or missing is NaN here and ``None`` in dicts and JSON — never 0 or inf.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from .period import Period
+from .review import Review
+from .spread import prorate
+
+BREAKDOWNS = ("channel", "sku", "country", "month")
+
+# SPEC §3, in the order of the table.
+METRICS = (
+    "gross_sales", "discounts", "refunds", "net_sales", "shipping_revenue", "revenue", "orders", "units", "aov",
+    "units_per_order", "discount_rate", "refund_rate", "return_rate", "product_cogs", "cost_coverage",
+    "commission", "payment_fees", "fulfillment", "cogs", "gross_profit", "gross_margin", "product_margin",
+    "ad_spend", "contribution_profit", "contribution_margin", "overheads", "net_profit", "net_margin",
+    "customers", "new_customers", "returning_customers", "repeat_purchase_rate", "cac", "retention_rate", "ltv",
+    "ltv_cac", "sessions", "conversion_rate", "cart_abandonment_rate", "tacos",
+)
+# Money metrics (scale with the currency); the rest are counts or ratios.
+MONEY = ("gross_sales", "discounts", "refunds", "net_sales", "shipping_revenue", "revenue", "aov", "product_cogs",
+         "commission", "payment_fees", "fulfillment", "cogs", "gross_profit", "ad_spend", "contribution_profit",
+         "overheads", "net_profit", "cac", "ltv", "logistics_expenses", "storage_expenses", "platform_expenses",
+         "advertising_expenses", "campaign_spend", "revenue_costed", "commission_costed", "payment_fees_costed",
+         "fulfillment_costed")
+RATIOS = ("aov", "units_per_order", "discount_rate", "refund_rate", "return_rate", "cost_coverage", "gross_margin",
+          "product_margin", "contribution_margin", "net_margin", "repeat_purchase_rate", "cac", "retention_rate",
+          "ltv", "ltv_cac", "conversion_rate", "cart_abandonment_rate", "tacos")
+# Cost-based metrics: null when no line has a product cost (cost_coverage = 0).
+COST_BASED = ("product_cogs", "cogs", "gross_profit", "gross_margin", "product_margin", "contribution_profit",
+              "contribution_margin", "net_profit", "net_margin", "ltv", "ltv_cac")
+OVERHEAD_CATEGORIES = ("software", "staff", "rent", "compliance", "other")
+EXPENSE_KEYS = {"logistics": "logistics_expenses", "storage": "storage_expenses", "platform": "platform_expenses",
+                "advertising": "advertising_expenses"}
+LIFESPAN_CAP = 5.0
+
+
+def div(a, b):
+    """a ÷ b, NaN where b is zero or missing (element-wise for Series)."""
+    if isinstance(a, pd.Series) or isinstance(b, pd.Series):
+        b = b if isinstance(b, pd.Series) else pd.Series(b, index=a.index)
+        b = b.astype(float)
+        return a.astype(float) / b.where((b != 0) & b.notna())
+    if b is None or a is None or (isinstance(b, float) and math.isnan(b)) or b == 0:
+        return float("nan")
+    return a / b
+
+
+# ------------------------------------------------------------------ frames of a period
+
+def period_lines(review: Review, period: Period) -> pd.DataFrame:
+    return review.lines[period.contains(review.lines["order_date"])]
+
+
+def _key(df: pd.DataFrame, by: str | None) -> pd.Series:
+    if by is None:
+        return pd.Series("all", index=df.index)
+    return df[by].fillna("(none)").astype(str)
+
+
+def _expenses(review: Review, period: Period, by: str | None) -> pd.DataFrame:
+    """Expense sums per group and category column (empty when the breakdown cannot own expenses)."""
+    e = review.expenses
+    e = e[e["month"].isin(period.months)]
+    if by in ("sku", "country"):
+        e = e.iloc[0:0]
+    elif by == "channel":
+        e = e[e["channel"].notna()]
+    if e.empty:
+        return pd.DataFrame()
+    key = _key(e, by)
+    return e.assign(_k=key).pivot_table(index="_k", columns="category", values="amount", aggfunc="sum",
+                                        fill_value=0.0)
+
+
+def _campaign_spend(review: Review, period: Period, by: str | None) -> pd.Series:
+    c = review.campaigns
+    if c.empty or by == "country":
+        return pd.Series(dtype=float)
+    if by == "month":
+        parts = []
+        for m in period.months:
+            start = pd.Timestamp(m + "-01")
+            p = prorate(c, start, start + pd.offsets.MonthEnd(0))
+            parts.append(pd.Series(p["spend"].sum(), index=[m]))
+        return pd.concat(parts) if parts else pd.Series(dtype=float)
+    p = prorate(c, period.start, period.end)
+    if by == "sku":
+        p = p[p["sku"].notna()]
+    if p.empty:
+        return pd.Series(dtype=float)
+    return p.groupby(_key(p, by))["spend"].sum()
+
+
+def _first_order_dates(review: Review) -> pd.Series:
+    if "first_order" not in review.cache:
+        lc = review.lines[review.lines["customer_id"].notna()]
+        review.cache["first_order"] = lc.groupby("customer_id")["order_date"].min()
+    return review.cache["first_order"]
+
+
+def _customers(review: Review, period: Period, L: pd.DataFrame, by: str | None) -> pd.DataFrame:
+    lc = L[L["customer_id"].notna()]
+    key = _key(lc, by)
+    out = pd.DataFrame({"customers": lc.groupby(key)["customer_id"].nunique()})
+    first = lc["customer_id"].map(_first_order_dates(review))
+    is_new = (first >= period.start) & (first <= period.end)
+    out["new_customers"] = lc[is_new].groupby(key[is_new])["customer_id"].nunique()
+    per_cust = lc.groupby([key, lc["customer_id"]])["order_id"].nunique()
+    out["repeat_customers"] = (per_cust >= 2).groupby(level=0).sum()
+    prev = period.previous()
+    if review.has_data(prev):
+        pl = period_lines(review, prev)
+        pl = pl[pl["customer_id"].notna()]
+        pk = _key(pl, by)
+        prev_sets = pl.groupby(pk)["customer_id"].unique()
+        cur_sets = lc.groupby(key)["customer_id"].unique()
+        out = out.reindex(out.index.union(prev_sets.index))
+        out["prev_customers"] = prev_sets.map(len)
+        out["retained"] = pd.Series({g: len(set(s) & set(cur_sets.get(g, ()))) for g, s in prev_sets.items()},
+                                    dtype=float)
+    else:
+        out["prev_customers"] = np.nan
+        out["retained"] = np.nan
+    return out
+
+
+def _traffic(review: Review, period: Period, L: pd.DataFrame, by: str | None) -> pd.DataFrame:
+    """Sessions, orders and add-to-cart over the traffic rows of P (SPEC §3 conversion_rate)."""
+    t = review.traffic
+    if t.empty or by == "country":
+        return pd.DataFrame()
+    t = t[t["month"].isin(period.months) & t["channel"].notna()].copy()
+    if t.empty:
+        return pd.DataFrame()
+    sku_rows = t["sku"].notna()
+    if by == "sku":
+        t = t[sku_rows]
+    else:
+        # Use the channel-level row of a channel-month when there is one; else its SKU rows.
+        chan_level = t[~sku_rows]
+        covered = set(zip(chan_level["month"], chan_level["channel"]))
+        t = pd.concat([chan_level, t[sku_rows & ~pd.Series(list(zip(t["month"], t["channel"])),
+                                                           index=t.index).isin(covered)]])
+    if t.empty:
+        return pd.DataFrame()
+    need = t["orders"].isna()
+    if need.any():
+        sku_level = t["sku"].notna()
+        cm = L.groupby(["channel", "month"])["order_id"].nunique()
+        cms = L.groupby(["channel", "month", "sku"])["order_id"].nunique()
+        keys_cm = pd.MultiIndex.from_arrays([t["channel"], t["month"]])
+        keys_cms = pd.MultiIndex.from_arrays([t["channel"], t["month"], t["sku"].fillna("")])
+        counted = np.where(sku_level, cms.reindex(keys_cms).to_numpy(), cm.reindex(keys_cm).to_numpy())
+        t["orders"] = t["orders"].where(~need, pd.Series(counted, index=t.index).fillna(0.0))
+    key = _key(t, by)
+    cart = t[t["add_to_cart"].notna()]
+    ck = _key(cart, by)
+    return pd.DataFrame({
+        "sessions": t.groupby(key)["sessions"].sum(),
+        "traffic_orders": t.groupby(key)["orders"].sum(),
+        "add_to_cart": cart.groupby(ck)["add_to_cart"].sum(),
+        "cart_orders": cart.groupby(ck)["orders"].sum(),
+    })
+
+
+# ------------------------------------------------------------------ the engine
+
+def kpi_frame(review: Review, period: Period, by: str | None = None) -> pd.DataFrame:
+    """All SPEC §3 metrics for P, one row per group (a single row 'all' when by is None)."""
+    if by not in (None, *BREAKDOWNS):
+        raise ValueError(f"unknown breakdown {by}")
+    L = period_lines(review, period)
+    key = _key(L, by)
+    g = L.groupby(key)
+    f = pd.DataFrame({
+        "gross_sales": g["gross"].sum(), "discounts": g["discount"].sum(), "refunds": g["refund"].sum(),
+        "shipping_revenue": g["shipping"].sum(), "units": g["quantity"].sum(), "orders": g["order_id"].nunique(),
+        "value": g["value"].sum(), "revenue": g["revenue"].sum(),
+        "commission": g["commission"].sum(), "payment_fees": g["payment_fees"].sum(),
+        "fulfillment_lines": g["fulfillment"].sum(),
+    })
+    ret = L[(L["refund"] > 0) | (L["returned_qty"] > 0)]
+    f["returned_orders"] = ret.groupby(key[ret.index])["order_id"].nunique()
+    c = L[L["has_cost"]]
+    gc = c.groupby(key[c.index])
+    f["revenue_costed"] = gc["revenue"].sum()
+    f["product_cogs"] = gc["product_cogs"].sum()
+    f["commission_costed"] = gc["commission"].sum()
+    f["payment_fees_costed"] = gc["payment_fees"].sum()
+    f["fulfillment_costed"] = gc["fulfillment"].sum()
+    f["costed_lines"] = gc.size()
+
+    exp = _expenses(review, period, by)
+    spend = _campaign_spend(review, period, by)
+    cust = _customers(review, period, L, by)
+    traffic = _traffic(review, period, L, by)
+    index = f.index.union(exp.index).union(spend.index).union(cust.index).union(traffic.index)
+    if by == "month":
+        index = pd.Index(period.months).union(index)
+    if by is None:
+        index = pd.Index(["all"])
+    f = f.reindex(index)
+    sums = ["gross_sales", "discounts", "refunds", "shipping_revenue", "units", "orders", "value", "revenue",
+            "commission", "payment_fees", "fulfillment_lines", "returned_orders", "revenue_costed", "product_cogs",
+            "commission_costed", "payment_fees_costed", "fulfillment_costed", "costed_lines"]
+    f[sums] = f[sums].fillna(0.0)
+    for cat in ("logistics", "storage", "platform", "advertising", *OVERHEAD_CATEGORIES):
+        col = exp[cat] if cat in exp else pd.Series(dtype=float)
+        f[EXPENSE_KEYS.get(cat, f"_exp_{cat}")] = col.reindex(index).fillna(0.0)
+    f["campaign_spend"] = spend.reindex(index).fillna(0.0)
+    for col in ("customers", "new_customers", "repeat_customers", "prev_customers", "retained"):
+        f[col] = cust[col].reindex(index) if col in cust else np.nan
+    for col in ("customers", "new_customers", "repeat_customers"):
+        f[col] = f[col].fillna(0.0)
+    for col in ("sessions", "traffic_orders", "add_to_cart", "cart_orders"):
+        f[col] = traffic[col].reindex(index) if col in traffic else np.nan
+    return _derive(f, review.settings, has_prev=review.has_data(period.previous()))
+
+
+def _derive(f: pd.DataFrame, settings: dict, has_prev: bool) -> pd.DataFrame:
+    f["net_sales"] = f["gross_sales"] - f["discounts"] - f["refunds"]
+    f["aov"] = div(f["value"], f["orders"])
+    f["units_per_order"] = div(f["units"], f["orders"])
+    f["discount_rate"] = div(f["discounts"], f["gross_sales"])
+    f["refund_rate"] = div(f["refunds"], f["value"])
+    f["return_rate"] = div(f["returned_orders"], f["orders"])
+    f["cost_coverage"] = div(f["revenue_costed"], f["revenue"])
+    f["fulfillment"] = f["fulfillment_lines"] + f["logistics_expenses"] + f["storage_expenses"]
+    f["cogs"] = (f["product_cogs"] + f["commission_costed"] + f["payment_fees_costed"] + f["fulfillment_costed"]
+                 + f["logistics_expenses"] + f["storage_expenses"] + f["platform_expenses"])
+    f["gross_profit"] = f["revenue_costed"] - f["cogs"]
+    f["gross_margin"] = div(f["gross_profit"], f["revenue_costed"])
+    f["product_margin"] = div(f["revenue_costed"] - f["product_cogs"], f["revenue_costed"])
+    f["ad_spend"] = f["campaign_spend"] + f["advertising_expenses"]
+    f["contribution_profit"] = f["gross_profit"] - f["ad_spend"]
+    f["contribution_margin"] = div(f["contribution_profit"], f["revenue_costed"])
+    f["overheads"] = sum(f[f"_exp_{c}"] for c in OVERHEAD_CATEGORIES)
+    f["net_profit"] = f["contribution_profit"] - f["overheads"]
+    f["net_margin"] = div(f["net_profit"], f["revenue_costed"])
+    no_cost = f["costed_lines"] == 0
+    f.loc[no_cost, list(COST_BASED)] = np.nan
+    f["returning_customers"] = f["customers"] - f["new_customers"]
+    f["repeat_purchase_rate"] = div(f["repeat_customers"], f["customers"])
+    f["cac"] = div(f["ad_spend"], f["new_customers"])
+    f["retention_rate"] = div(f["retained"], f["prev_customers"]) if has_prev else np.nan
+    default_life = float(settings.get("default_lifespan_years") or 1)
+    life = div(pd.Series(1.0, index=f.index), 1 - f["retention_rate"].astype(float))
+    life = life.where(life.notna() | f["retention_rate"].isna(), LIFESPAN_CAP)  # retention 100% → cap
+    f["lifespan_years"] = life.clip(upper=LIFESPAN_CAP).fillna(default_life)
+    f["lifespan_assumed"] = f["retention_rate"].isna()
+    f["ltv"] = div(f["revenue"], f["customers"]) * f["gross_margin"] * f["lifespan_years"]
+    f["ltv_cac"] = div(f["ltv"], f["cac"])
+    f["conversion_rate"] = div(f["traffic_orders"], f["sessions"])
+    f["cart_abandonment_rate"] = 1 - div(f["cart_orders"], f["add_to_cart"])
+    f["tacos"] = div(f["ad_spend"], f["revenue"])
+    return f
+
+
+def kpis(review: Review, period: Period, by: str | None = None):
+    """SPEC §3 metrics for P: a dict (None for absent) company-wide, or a DataFrame indexed by group."""
+    f = kpi_frame(review, period, by)
+    if by is None:
+        return frame_row_to_dict(f.iloc[0])
+    return f
+
+
+def frame_row_to_dict(row: pd.Series) -> dict:
+    out = {}
+    for k, v in row.items():
+        if isinstance(v, (bool, np.bool_)):
+            out[k] = bool(v)
+        elif v is None or (isinstance(v, float) and not math.isfinite(v)) or v is pd.NA:
+            out[k] = None
+        elif isinstance(v, (np.floating, float)):
+            out[k] = None if not math.isfinite(float(v)) else float(v)
+        elif isinstance(v, (np.integer, int)):
+            out[k] = int(v)
+        else:
+            out[k] = v
+    return out
+
+
+def growth(current: dict, previous: dict | None, names=METRICS) -> dict:
+    """YoY growth per metric: current ÷ previous − 1 (None without a previous value or when it is 0)."""
+    out = {}
+    for k in names:
+        a, b = current.get(k), (previous or {}).get(k)
+        out[k] = None if a is None or b is None or b == 0 else a / b - 1
+    return out
+
+
+def kpi_summary(review: Review, period: Period) -> dict:
+    """kpis for P, for the period one year earlier when it has data, and YoY growth."""
+    cur = kpis(review, period)
+    prev_p = period.year_earlier()
+    prev = kpis(review, prev_p) if review.has_data(prev_p) else None
+    return {"kpis": cur, "kpis_previous": prev, "growth": growth(cur, prev), "previous_period": prev_p.label}
