@@ -100,11 +100,21 @@ def _read_csv(path: Path, label: str, problems: list[Problem]) -> pd.DataFrame |
     elif first.count("\t") > first.count(","):
         sep = "\t"
     try:
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep,
+        # header=None: the C parser then rejects a row with more values than the header (instead of
+        # silently turning the first column into an index), and names the line.
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep, header=None,
                          skip_blank_lines=False)
+        df.columns = [str(c) for c in df.iloc[0]]
+        df = df.iloc[1:]
     except (pd.errors.ParserError, ValueError) as exc:
-        problems.append(Problem(label, f"the file cannot be read as CSV: {exc}",
-                                fix="check quoting and that every row has the same number of columns"))
+        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        if m:
+            problems.append(Problem(label, f"this row has {m.group(3)} values but the header has {m.group(1)} columns",
+                                    row=int(m.group(2)),
+                                    fix='put quotes around values that contain a comma, e.g. "1,234.50"'))
+        else:
+            problems.append(Problem(label, f"the file cannot be read as CSV ({str(exc).strip()})",
+                                    fix="check quoting and that every row has the same number of columns"))
         return None
     df.index = pd.RangeIndex(2, len(df) + 2)  # spreadsheet row numbers: header is row 1
     return df
@@ -236,12 +246,12 @@ def parse_table(table: schema.Table, raw: pd.DataFrame, label: str, problems: li
     """Map headers, parse every column by kind, and collect every problem (lazy validation)."""
     hmap = _header_map(table)
     seen: dict[str, str] = {}
-    rename = {}
-    for h in raw.columns:
+    positions, names = [], []
+    for pos, h in enumerate(raw.columns):
         key = _norm_header(h)
         canon = hmap.get(key)
         if canon is None:
-            if str(h).strip() and not str(h).startswith("Unnamed"):
+            if str(h).strip() and not str(h).startswith("Unnamed") and str(h) != "nan":
                 problems.append(Problem(label, f'column "{h}" is not part of the {table.name} template and is ignored',
                                         column=str(h), severity="warning",
                                         fix="rename it to one of: " + ", ".join(table.column_names)))
@@ -251,8 +261,10 @@ def parse_table(table: schema.Table, raw: pd.DataFrame, label: str, problems: li
                                     fix="keep one of them"))
             continue
         seen[canon] = str(h)
-        rename[h] = canon
-    df = raw[list(rename)].rename(columns=rename)
+        positions.append(pos)
+        names.append(canon)
+    df = raw.iloc[:, positions].copy()
+    df.columns = names
     # drop rows that are entirely blank (trailing Excel rows)
     blank = df.apply(lambda c: c.astype(str).str.strip().eq(""), axis=0).all(axis=1) if len(df.columns) else \
         pd.Series(True, index=df.index)
@@ -275,6 +287,20 @@ def parse_table(table: schema.Table, raw: pd.DataFrame, label: str, problems: li
         out[c.name] = _parse_column(c, raw_col, empty, label, problems)
     out["_row"] = out.index.astype(int)
     return out.reset_index(drop=True)
+
+
+def empty_table(name: str) -> pd.DataFrame:
+    """A typed frame with no rows, for an optional table the workspace does not have."""
+    t = schema.TABLES[name]
+    out = pd.DataFrame({c.name: pd.Series(dtype=_dtype(c)) for c in t.columns})
+    out["_row"] = pd.Series(dtype=int)
+    return out
+
+
+def _dtype(c: schema.Column) -> str:
+    if c.kind in (schema.MONEY, schema.NUMBER, schema.INT, schema.RATE):
+        return "float64"
+    return "datetime64[ns]" if c.kind == schema.DATE else "object"
 
 
 def _empty(c: schema.Column) -> pd.Series:

@@ -8,7 +8,7 @@ import pandas as pd
 
 from . import schema
 from .errors import InputError, Problem
-from .loader import Workspace, load_workspace
+from .loader import Workspace, empty_table, load_workspace
 
 CANCELLED = {"cancelled", "canceled", "已取消", "取消", "void", "voided"}
 CHANNEL_MONEY = ("commission_rate", "payment_fee_rate", "payment_fee_fixed", "fulfillment_cost_per_unit",
@@ -133,15 +133,11 @@ def prepare(ws: Workspace) -> Review:
     lines["revenue"] = lines["net_sales"] + lines["shipping"]
     lines["value"] = lines["gross"] - lines["discount"]
 
-    products = ws.table("products")
-    products = products.copy() if products is not None else pd.DataFrame(
-        columns=schema.PRODUCTS.column_names + ["_row"])
+    products = _or_empty(ws, "products")
     products = products.dropna(subset=["sku"]).drop_duplicates("sku")
     _landed_cost(lines, products, fx, ws.sources.get("products", "products.csv"), problems)
 
-    channels = ws.table("channels")
-    channels = channels.copy() if channels is not None else pd.DataFrame(
-        columns=schema.CHANNELS.column_names + ["_row"])
+    channels = _or_empty(ws, "channels")
     channels = channels.dropna(subset=["channel"]).drop_duplicates("channel")
     for c in CHANNEL_MONEY:
         channels[c] = channels[c].astype(float).fillna(0.0)
@@ -149,8 +145,7 @@ def prepare(ws: Workspace) -> Review:
 
     expenses = _convert(ws, "expenses", fx, "month", ["amount"], problems)
     campaigns = _campaigns(ws, fx, problems)
-    traffic = ws.table("traffic")
-    traffic = traffic.copy() if traffic is not None else pd.DataFrame(columns=schema.TRAFFIC.column_names + ["_row"])
+    traffic = _or_empty(ws, "traffic")
     if problems:
         raise InputError(problems)
     products_out = products.copy()
@@ -165,7 +160,7 @@ def prepare(ws: Workspace) -> Review:
 
 def _or_empty(ws, name) -> pd.DataFrame:
     df = ws.table(name)
-    return df.copy() if df is not None else pd.DataFrame(columns=schema.TABLES[name].column_names + ["_row"])
+    return df.copy() if df is not None else empty_table(name)
 
 
 def _landed_cost(lines: pd.DataFrame, products: pd.DataFrame, fx: FxTable, label: str, problems) -> None:
