@@ -223,3 +223,235 @@ def raw_counts(review: Review) -> dict:
         "first_date": raw["order_date"].min().strftime("%Y-%m-%d") if len(raw) else None,
         "last_date": raw["order_date"].max().strftime("%Y-%m-%d") if len(raw) else None,
     }
+
+
+# ------------------------------------------------------------------ charts (return Figures; never shown here)
+
+def trend_chart(trend: pd.DataFrame, lang: str, currency: str):
+    from .report import charts
+    from .report.i18n import t
+    fig, ax = charts.figure(t("audit.trend.title", lang), t("audit.trend.x", lang),
+                            t("audit.trend.y", lang, currency=currency))
+    x = np.arange(len(trend))
+    ax.bar(x - 0.2, trend["revenue"], width=0.4, label=t("metric.revenue", lang), color="#4C72B0")
+    ax.bar(x + 0.2, trend["gross_profit"].fillna(0), width=0.4, label=t("metric.gross_profit", lang),
+           color="#55A868")
+    ax.set_xticks(x, [m[2:] for m in trend.index], rotation=45)
+    ax2 = ax.twinx()
+    ax2.plot(x, trend["orders"], color="#C44E52", marker="o", label=t("metric.orders", lang))
+    ax2.set_ylabel(t("audit.trend.y2", lang))
+    h1, l1 = ax.get_legend_handles_labels()
+    h2, l2 = ax2.get_legend_handles_labels()
+    ax.legend(h1 + h2, l1 + l2, loc="upper left", fontsize=8)
+    return fig
+
+
+def share_chart(table: pd.DataFrame, dim_label: str, lang: str, currency: str):
+    from .report import charts
+    from .report.i18n import t
+    top = table.head(12).iloc[::-1]
+    fig, ax = charts.figure(t("audit.share.title", lang, dim=dim_label), t("audit.share.x", lang, currency=currency),
+                            t("audit.share.y", lang, dim=dim_label), size=(8, max(2.5, 0.4 * len(top) + 1)))
+    ax.barh([str(i) for i in top.index], top["revenue"], color="#4C72B0")
+    for y, (rev, share) in enumerate(zip(top["revenue"], top["share"])):
+        if share == share:
+            ax.text(rev, y, f" {share:.0%}", va="center", fontsize=8)
+    return fig
+
+
+def cohort_chart(rates: pd.DataFrame, lang: str):
+    from .report import charts
+    from .report.i18n import t
+    data = rates.drop(columns="customers")
+    fig, ax = charts.figure(t("audit.cohort.title", lang), t("audit.cohort.x", lang), t("audit.cohort.y", lang),
+                            size=(8, max(3, 0.35 * len(data) + 1.5)))
+    im = ax.imshow(data.to_numpy(dtype=float), aspect="auto", cmap="Blues", vmin=0, vmax=max(0.3, np.nanmax(
+        data.drop(columns=0, errors="ignore").to_numpy(dtype=float)) if data.shape[1] > 1 else 1))
+    ax.set_xticks(range(data.shape[1]), [str(c) for c in data.columns])
+    ax.set_yticks(range(len(data)), list(data.index))
+    fig.colorbar(im, ax=ax, format=lambda v, _: f"{v:.0%}")
+    return fig
+
+
+def funnel_chart(f: pd.DataFrame, lang: str):
+    from .report import charts
+    from .report.i18n import t
+    fig, ax = charts.figure(t("audit.funnel.title", lang), t("audit.funnel.x", lang), t("audit.funnel.y", lang),
+                            size=(8, 3))
+    labels = [t(f"audit.stage.{s}", lang) for s in f["stage"]][::-1]
+    ax.barh(labels, f["count"].fillna(0)[::-1], color="#8172B2")
+    for y, (c, r) in enumerate(zip(f["count"][::-1], f["rate_from_sessions"][::-1])):
+        if c == c and r == r:
+            ax.text(c, y, f" {c:,.0f} ({r:.1%})", va="center", fontsize=8)
+    return fig
+
+
+# ------------------------------------------------------------------ notebook sections (display only)
+
+def _fmt_kind(v, kind, ctx):
+    from .report import fmt
+    if kind == "money":
+        return fmt.money(v, ctx.currency, ctx.lang)
+    if kind == "pct":
+        return fmt.pct(v, ctx.lang)
+    if kind == "ratio":
+        return fmt.ratio(v, ctx.lang)
+    return fmt.number(v, ctx.lang)
+
+
+def show_intro(ctx) -> None:
+    from .report.display import heading, para
+    heading(ctx.t("audit.title"), 1)
+    para(ctx.t("audit.intro", period=ctx.period.label, currency=ctx.currency))
+
+
+def show_kpis(ctx) -> None:
+    from .report import fmt
+    from .report.display import heading, note, table
+    s = ctx.summary
+    k = s["kpis"]
+    ctx.record("kpis", {**k, "growth": s["growth"]})
+    ctx.record("kpis_previous", s["kpis_previous"])
+    ctx.record("growth", s["growth"])
+    heading(ctx.t("audit.kpis"))
+    kt = kpi_table(s)
+    prev_label = ctx.period.year_earlier().label
+    rows = pd.DataFrame({
+        ctx.t("audit.col.metric"): [ctx.t(f"metric.{m}") for m in kt["metric"]],
+        ctx.t("audit.col.value", period=ctx.period.label): [_fmt_kind(v, kd, ctx) for v, kd in zip(kt["value"], kt["kind"])],
+        ctx.t("audit.col.previous", period=prev_label): [_fmt_kind(v, kd, ctx) for v, kd in zip(kt["previous"], kt["kind"])],
+        ctx.t("audit.col.growth"): [fmt.signed_pct(g, ctx.lang) for g in kt["growth"]],
+    })
+    table(rows, lang=ctx.lang, currency=ctx.currency)
+    if s["kpis_previous"] is None:
+        note(ctx.t("audit.no_previous", period=prev_label))
+    cov = k.get("cost_coverage")
+    if cov == 0:
+        note(ctx.t("audit.no_costs"))
+    elif cov is not None and cov < 1:
+        note(ctx.t("audit.partial_costs", coverage=fmt.pct(cov, ctx.lang)))
+    if k.get("lifespan_assumed") and k.get("customers"):
+        note(ctx.t("audit.lifespan_assumed", years=fmt.number(k.get("lifespan_years"), ctx.lang, 1)))
+
+
+def show_trend(ctx) -> None:
+    from .report.display import heading, show, table
+    heading(ctx.t("audit.trend"))
+    trend = monthly_trend(ctx.review, ctx.period)
+    show(trend_chart(trend, ctx.lang, ctx.currency))
+    ctx.write_table("monthly_trend", trend)
+    out = trend[["revenue", "gross_profit", "orders"]].reset_index()
+    table(out, lang=ctx.lang, currency=ctx.currency, money=("revenue", "gross_profit"), number=("orders",),
+          labels={"month": ctx.t("audit.trend.x"), "revenue": ctx.t("metric.revenue"),
+                  "gross_profit": ctx.t("metric.gross_profit"), "orders": ctx.t("metric.orders")})
+
+
+def show_mix(ctx) -> None:
+    from .report.display import heading, note, show, table
+    for by in ("channel", "country"):
+        heading(ctx.t(f"audit.by_{by}"))
+        f = revenue_by(ctx.review, ctx.period, by)
+        if by == "country" and (f.empty or list(f.index) == ["(none)"]):
+            note(ctx.t("audit.no_country"))
+            continue
+        ctx.write_table(f"revenue_by_{by}", f)
+        show(share_chart(f, ctx.t(f"audit.col.{by}"), ctx.lang, ctx.currency))
+        table(f.reset_index(), lang=ctx.lang, currency=ctx.currency, money=("revenue",), pct=("share",),
+              number=("orders",), labels={by: ctx.t(f"audit.col.{by}"), "revenue": ctx.t("audit.col.revenue"),
+                                          "orders": ctx.t("audit.col.orders"), "share": ctx.t("audit.col.share")})
+
+
+def show_customers(ctx) -> None:
+    from .report.display import heading, note, para, show, table
+    heading(ctx.t("audit.customers"))
+    mix = customer_mix(ctx.review, ctx.period)
+    if mix["customers"].sum() == 0:
+        note(ctx.t("audit.no_customers"))
+        return
+    out = mix.reset_index()
+    out["segment"] = [ctx.t(f"audit.segment.{s}") for s in out["segment"]]
+    table(out, lang=ctx.lang, currency=ctx.currency, money=("revenue",), pct=("revenue_share",),
+          number=("customers", "orders"),
+          labels={"segment": ctx.t("audit.col.segment"), "customers": ctx.t("audit.col.customers"),
+                  "orders": ctx.t("audit.col.orders"), "revenue": ctx.t("audit.col.revenue"),
+                  "revenue_share": ctx.t("audit.col.revenue_share")})
+    heading(ctx.t("audit.cohorts"), 3)
+    rates = cohort_retention(ctx.review, ctx.period)
+    if rates.empty:
+        note(ctx.t("audit.no_customers"))
+        return
+    ctx.write_table("cohort_retention", rates)
+    para(ctx.t("audit.cohort.note"))
+    show(cohort_chart(rates, ctx.lang))
+
+
+def show_funnel(ctx) -> None:
+    from .report.display import heading, note, show, table
+    heading(ctx.t("audit.funnel"))
+    f = funnel(ctx.review, ctx.period)
+    if f is None:
+        note(ctx.t("audit.no_traffic"))
+        return
+    show(funnel_chart(f, ctx.lang))
+    out = f.assign(stage=[ctx.t(f"audit.stage.{s}") for s in f["stage"]])
+    table(out, lang=ctx.lang, currency=ctx.currency, number=("count",), pct=("rate_from_sessions",),
+          labels={"stage": ctx.t("audit.col.stage"), "count": ctx.t("audit.col.count"),
+                  "rate_from_sessions": ctx.t("audit.col.rate")})
+
+
+def show_health(ctx) -> list[dict]:
+    from .index import HEALTH_KIND, format_value, threshold_text
+    from .report.display import heading, table
+    heading(ctx.t("audit.health"))
+    k = ctx.summary["kpis"]
+    rows = health_check(k, ctx.kpis_by("channel"), days_of_cover(ctx.review, ctx.period), ctx.thresholds(DEFAULTS))
+    ctx.record("health", {r["metric"]: {"value": r["value"], "status": r["status"], "threshold": r["threshold"],
+                                         "partial": r["partial"]} for r in rows})
+    out = pd.DataFrame({
+        ctx.t("audit.col.metric"): [ctx.t(f"metric.{r['metric']}") + (ctx.t("audit.health.partial") if r["partial"]
+                                                                      else "") for r in rows],
+        ctx.t("audit.col.value", period=ctx.period.label): [
+            format_value(r["value"], HEALTH_KIND[r["metric"]], ctx.lang, ctx.currency) for r in rows],
+        "status": [r["status"] for r in rows],
+        ctx.t("audit.col.threshold"): [threshold_text(r["metric"], r["threshold"], ctx.lang) for r in rows],
+    })
+    table(out, lang=ctx.lang, currency=ctx.currency, status_col="status", labels={"status": ctx.t("audit.col.status")})
+    return rows
+
+
+def show_data_quality(ctx) -> None:
+    from .report import fmt
+    from .report.display import heading, para, table
+    heading(ctx.t("audit.dq"))
+    dq = data_quality(ctx.review, ctx.period)
+    counts = raw_counts(ctx.review)
+    ctx.record("data_quality", {**dict(zip(dq["check"], dq["count"].astype(int))), "raw": counts,
+                                "missing_customer_share": dq.attrs.get("missing_customer_share")})
+    para(ctx.t("audit.dq.intro", lines=fmt.number(counts["lines"], ctx.lang),
+               orders=fmt.number(counts["orders"], ctx.lang), customers=fmt.number(counts["customers"], ctx.lang),
+               countries=fmt.number(counts["countries"], ctx.lang), first=counts["first_date"],
+               last=counts["last_date"]))
+    out = pd.DataFrame({"check": [ctx.t(f"audit.check.{c}") for c in dq["check"]], "count": dq["count"],
+                        "examples": ["; ".join(e) for e in dq["examples"]]})
+    table(out, lang=ctx.lang, currency=ctx.currency, number=("count",),
+          labels={"check": ctx.t("audit.col.check"), "count": ctx.t("audit.col.count"),
+                  "examples": ctx.t("audit.col.examples")})
+    share = dq.attrs.get("missing_customer_share")
+    if share:
+        para(ctx.t("audit.dq.missing_customer_share", share=fmt.pct(share, ctx.lang)))
+    ctx.write_table("data_quality", out, index=False)
+
+
+def finish(ctx) -> None:
+    """The step's finding for the index page, then save its results."""
+    from .report import fmt
+    k, g = ctx.summary["kpis"], ctx.summary["growth"]
+    health = ctx.parts.get("health", {})
+    growth = ctx.t("audit.growth_yoy", g=fmt.signed_pct(g.get("revenue"), ctx.lang)) if g.get("revenue") is not None \
+        else ctx.t("audit.growth_none")
+    ctx.finding(ctx.t("audit.finding", period=ctx.period.label, revenue=fmt.money(k["revenue"], ctx.currency, ctx.lang),
+                      growth=growth, gm=fmt.pct(k.get("gross_margin"), ctx.lang),
+                      np=fmt.money(k.get("net_profit"), ctx.currency, ctx.lang),
+                      red=sum(h["status"] == "red" for h in health.values()),
+                      amber=sum(h["status"] == "amber" for h in health.values())))
+    ctx.save()
