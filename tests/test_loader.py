@@ -109,6 +109,8 @@ def test_workbook(tmp_path, tiny):
     folder = tmp_path / "wb"
     folder.mkdir()
     book.save(folder / "workbook.xlsx")
+    # a blank template CSV left beside the filled workbook does not hide the sheet
+    (folder / "orders.csv").write_text("order_id,order_date,channel,sku,quantity,unit_price\n")
     ws = load_workspace(folder)
     assert ws.sources["orders"] == "workbook.xlsx [orders]"
     assert len(ws.tables["orders"]) == 6

@@ -120,6 +120,14 @@ def _read_csv(path: Path, label: str, problems: list[Problem]) -> pd.DataFrame |
     return df
 
 
+def _header_only(csv: Path) -> bool:
+    """True when a CSV holds at most its header row (blank lines aside)."""
+    with open(csv, "rb") as f:
+        head = f.read(1 << 16)
+    lines = [ln for ln in head.splitlines() if ln.strip(b" ,;\t\r\xef\xbb\xbf")]
+    return len(lines) <= 1 and len(head) < (1 << 16)
+
+
 def _read_sheet(book: Path, sheet: str, label: str, problems: list[Problem]) -> pd.DataFrame | None:
     from openpyxl import load_workbook
     wb = load_workbook(book, read_only=True, data_only=True)
@@ -456,11 +464,14 @@ def load_workspace(path: str | Path, *, strict: bool = True) -> Workspace:
     sources: dict[str, str] = {}
     for t in schema.TABLES.values():
         csv = next((p for p in (folder / f"{t.name}.csv", folder / f"{t.zh}.csv") if p.exists()), None)
+        sheet = _sheet_for(sheets, t) if book is not None else None
+        if csv is not None and sheet is not None and _header_only(csv):
+            csv = None  # a blank template left next to a filled workbook: the sheet holds the data
         raw = None
         if csv is not None and not (book is not None and path.is_file()):
             label = csv.name
             raw = _read_csv(csv, label, problems)
-        elif book is not None and (sheet := _sheet_for(sheets, t)) is not None:
+        elif sheet is not None:
             label = f"{book.name} [{sheet}]"
             raw = _read_sheet(book, sheet, label, problems)
         else:
