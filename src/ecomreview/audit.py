@@ -299,6 +299,12 @@ def _fmt_kind(v, kind, ctx):
     return fmt.number(v, ctx.lang)
 
 
+def show_table(df: pd.DataFrame, **kw) -> None:
+    """Display a formatted, escaped table (see report.display.table for the keyword arguments)."""
+    from .report.display import show, table
+    show(table(df, **kw))
+
+
 def show_intro(ctx) -> None:
     from .report.display import heading, para
     heading(ctx.t("audit.title"), 1)
@@ -307,7 +313,7 @@ def show_intro(ctx) -> None:
 
 def show_kpis(ctx) -> None:
     from .report import fmt
-    from .report.display import heading, note, table
+    from .report.display import heading, note
     s = ctx.summary
     k = s["kpis"]
     ctx.record("kpis", {**k, "growth": s["growth"]})
@@ -322,32 +328,32 @@ def show_kpis(ctx) -> None:
         ctx.t("audit.col.previous", period=prev_label): [_fmt_kind(v, kd, ctx) for v, kd in zip(kt["previous"], kt["kind"])],
         ctx.t("audit.col.growth"): [fmt.signed_pct(g, ctx.lang) for g in kt["growth"]],
     })
-    table(rows, lang=ctx.lang, currency=ctx.currency)
+    show_table(rows, lang=ctx.lang, currency=ctx.currency)
     if s["kpis_previous"] is None:
         note(ctx.t("audit.no_previous", period=prev_label))
     cov = k.get("cost_coverage")
     if cov == 0:
         note(ctx.t("audit.no_costs"))
     elif cov is not None and cov < 1:
-        note(ctx.t("audit.partial_costs", coverage=fmt.pct(cov, ctx.lang)))
+        note(ctx.t("audit.partial_costs", coverage=fmt.pct(cov, ctx.lang, 2)))
     if k.get("lifespan_assumed") and k.get("customers"):
         note(ctx.t("audit.lifespan_assumed", years=fmt.number(k.get("lifespan_years"), ctx.lang, 1)))
 
 
 def show_trend(ctx) -> None:
-    from .report.display import heading, show, table
+    from .report.display import heading, show
     heading(ctx.t("audit.trend"))
     trend = monthly_trend(ctx.review, ctx.period)
     show(trend_chart(trend, ctx.lang, ctx.currency))
     ctx.write_table("monthly_trend", trend)
     out = trend[["revenue", "gross_profit", "orders"]].reset_index()
-    table(out, lang=ctx.lang, currency=ctx.currency, money=("revenue", "gross_profit"), number=("orders",),
+    show_table(out, lang=ctx.lang, currency=ctx.currency, money=("revenue", "gross_profit"), number=("orders",),
           labels={"month": ctx.t("audit.trend.x"), "revenue": ctx.t("metric.revenue"),
                   "gross_profit": ctx.t("metric.gross_profit"), "orders": ctx.t("metric.orders")})
 
 
 def show_mix(ctx) -> None:
-    from .report.display import heading, note, show, table
+    from .report.display import heading, note, show
     for by in ("channel", "country"):
         heading(ctx.t(f"audit.by_{by}"))
         f = revenue_by(ctx.review, ctx.period, by)
@@ -356,13 +362,13 @@ def show_mix(ctx) -> None:
             continue
         ctx.write_table(f"revenue_by_{by}", f)
         show(share_chart(f, ctx.t(f"audit.col.{by}"), ctx.lang, ctx.currency))
-        table(f.reset_index(), lang=ctx.lang, currency=ctx.currency, money=("revenue",), pct=("share",),
+        show_table(f.reset_index(), lang=ctx.lang, currency=ctx.currency, money=("revenue",), pct=("share",),
               number=("orders",), labels={by: ctx.t(f"audit.col.{by}"), "revenue": ctx.t("audit.col.revenue"),
                                           "orders": ctx.t("audit.col.orders"), "share": ctx.t("audit.col.share")})
 
 
 def show_customers(ctx) -> None:
-    from .report.display import heading, note, para, show, table
+    from .report.display import heading, note, para, show
     heading(ctx.t("audit.customers"))
     mix = customer_mix(ctx.review, ctx.period)
     if mix["customers"].sum() == 0:
@@ -370,7 +376,7 @@ def show_customers(ctx) -> None:
         return
     out = mix.reset_index()
     out["segment"] = [ctx.t(f"audit.segment.{s}") for s in out["segment"]]
-    table(out, lang=ctx.lang, currency=ctx.currency, money=("revenue",), pct=("revenue_share",),
+    show_table(out, lang=ctx.lang, currency=ctx.currency, money=("revenue",), pct=("revenue_share",),
           number=("customers", "orders"),
           labels={"segment": ctx.t("audit.col.segment"), "customers": ctx.t("audit.col.customers"),
                   "orders": ctx.t("audit.col.orders"), "revenue": ctx.t("audit.col.revenue"),
@@ -386,7 +392,7 @@ def show_customers(ctx) -> None:
 
 
 def show_funnel(ctx) -> None:
-    from .report.display import heading, note, show, table
+    from .report.display import heading, note, show
     heading(ctx.t("audit.funnel"))
     f = funnel(ctx.review, ctx.period)
     if f is None:
@@ -394,14 +400,14 @@ def show_funnel(ctx) -> None:
         return
     show(funnel_chart(f, ctx.lang))
     out = f.assign(stage=[ctx.t(f"audit.stage.{s}") for s in f["stage"]])
-    table(out, lang=ctx.lang, currency=ctx.currency, number=("count",), pct=("rate_from_sessions",),
+    show_table(out, lang=ctx.lang, currency=ctx.currency, number=("count",), pct=("rate_from_sessions",),
           labels={"stage": ctx.t("audit.col.stage"), "count": ctx.t("audit.col.count"),
                   "rate_from_sessions": ctx.t("audit.col.rate")})
 
 
-def show_health(ctx) -> list[dict]:
+def show_health(ctx) -> None:
     from .index import HEALTH_KIND, format_value, threshold_text
-    from .report.display import heading, table
+    from .report.display import heading
     heading(ctx.t("audit.health"))
     k = ctx.summary["kpis"]
     rows = health_check(k, ctx.kpis_by("channel"), days_of_cover(ctx.review, ctx.period), ctx.thresholds(DEFAULTS))
@@ -415,13 +421,12 @@ def show_health(ctx) -> list[dict]:
         "status": [r["status"] for r in rows],
         ctx.t("audit.col.threshold"): [threshold_text(r["metric"], r["threshold"], ctx.lang) for r in rows],
     })
-    table(out, lang=ctx.lang, currency=ctx.currency, status_col="status", labels={"status": ctx.t("audit.col.status")})
-    return rows
+    show_table(out, lang=ctx.lang, currency=ctx.currency, status_col="status", labels={"status": ctx.t("audit.col.status")})
 
 
 def show_data_quality(ctx) -> None:
     from .report import fmt
-    from .report.display import heading, para, table
+    from .report.display import heading, para
     heading(ctx.t("audit.dq"))
     dq = data_quality(ctx.review, ctx.period)
     counts = raw_counts(ctx.review)
@@ -433,7 +438,7 @@ def show_data_quality(ctx) -> None:
                last=counts["last_date"]))
     out = pd.DataFrame({"check": [ctx.t(f"audit.check.{c}") for c in dq["check"]], "count": dq["count"],
                         "examples": ["; ".join(e) for e in dq["examples"]]})
-    table(out, lang=ctx.lang, currency=ctx.currency, number=("count",),
+    show_table(out, lang=ctx.lang, currency=ctx.currency, number=("count",),
           labels={"check": ctx.t("audit.col.check"), "count": ctx.t("audit.col.count"),
                   "examples": ctx.t("audit.col.examples")})
     share = dq.attrs.get("missing_customer_share")

@@ -37,6 +37,9 @@ class StepFailed(Exception):
         self.step, self.message, self.notebook = step, message, notebook
         super().__init__(f"step {step} failed: {message} (failed notebook kept at {notebook})")
 
+    def __str__(self) -> str:
+        return f"step {self.step} failed: {self.message} (failed notebook kept at {self.notebook})"
+
 
 @dataclass
 class RunResult:
@@ -119,7 +122,7 @@ def run_review(workspace: str | Path, period: str, *, out: str | Path = "reports
         _render(chosen, work, settings, p, lang, review.currency, timings)
         cache.unlink()
         shutil.rmtree(work / "parts", ignore_errors=True)
-    except BaseException:
+    except BaseException as exc:
         failed = final.parent / f"{p.label}.failed"
         shutil.rmtree(failed, ignore_errors=True)
         cache = work / ".review.pkl"
@@ -127,6 +130,8 @@ def run_review(workspace: str | Path, period: str, *, out: str | Path = "reports
             cache.unlink()
         (work / "FAILED.txt").write_text("This review run failed; it is not a complete report.\n", encoding="utf-8")
         work.rename(failed)
+        if isinstance(exc, StepFailed):
+            exc.notebook = failed / exc.notebook.relative_to(work)
         raise
     _replace(work, final)
     timings["total"] = time.perf_counter() - t0
