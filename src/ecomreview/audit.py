@@ -460,3 +460,151 @@ def finish(ctx) -> None:
                       red=sum(h["status"] == "red" for h in health.values()),
                       amber=sum(h["status"] == "amber" for h in health.values())))
     ctx.save()
+
+
+# ------------------------------------------------------------------ issue 9: waterfall, diagnosis, KPI catalogue
+
+def _kpi_value_text(v, unit: str, ctx) -> str:
+    from .report import fmt
+    if v is None or v != v:
+        return "—"
+    if unit == "money":
+        return fmt.money(v, ctx.currency, ctx.lang)
+    if unit in ("share", "rate"):
+        return fmt.pct(v, ctx.lang)
+    if unit == "count":
+        return fmt.number(v, ctx.lang)
+    return fmt.number(v, ctx.lang, 2)
+
+
+def _waterfall_table(ctx, wf: pd.DataFrame):
+    from .report.display import table
+    out = pd.DataFrame({"step": [ctx.t(f"diagnosis.step.{s}") for s in wf["step"]], "amount": wf["amount"],
+                        "running": wf["running"]})
+    return table(out, lang=ctx.lang, currency=ctx.currency, money=("amount", "running"),
+                 labels={"step": ctx.t("diagnosis.waterfall.x"), "amount": ctx.t("audit.col.amount"),
+                         "running": ctx.t("audit.col.running")})
+
+
+def show_waterfall(ctx) -> None:
+    """Revenue → product cost → fees → fulfilment → platform → ads → overheads → net profit (SPEC §4.5)."""
+    from . import diagnosis
+    from .report.display import heading, note, show
+    heading(ctx.t("diagnosis.waterfall.title"))
+    k = ctx.summary["kpis"]
+    if k.get("cost_coverage") in (None, 0) or k.get("net_profit") is None:
+        note(ctx.t("audit.no_costs"))
+        return
+    wf = diagnosis.waterfall(k)
+    if wf.attrs.get("partial"):
+        note(ctx.t("diagnosis.waterfall.partial"))
+    show(diagnosis.waterfall_figure(wf, ctx.lang, ctx.currency))
+    show(_waterfall_table(ctx, wf))
+    ctx.record("waterfall", dict(zip(wf["step"], wf["amount"])))
+    by = ctx.kpis_by("channel")
+    heading(ctx.t("audit.waterfall_by_channel"), 3)
+    note(ctx.t("audit.waterfall_channel_note"))
+    per = {}
+    for ch in by.sort_values("revenue", ascending=False).index:
+        row = {c: (None if v != v else v) for c, v in by.loc[ch].items()}
+        if not row.get("revenue") or row.get("net_profit") is None:
+            continue
+        w = diagnosis.waterfall(row)
+        per[ch] = dict(zip(w["step"], w["amount"]))
+        show(diagnosis.waterfall_figure(w, ctx.lang, ctx.currency,
+                                        title=ctx.t("diagnosis.waterfall.channel_title", channel=ch)))
+    ctx.record("waterfall_by_channel", per)
+
+
+def show_diagnosis(ctx) -> None:
+    """Why the business loses money: drivers ranked by their effect on profit (seed 000)."""
+    from . import diagnosis
+    from .report import fmt
+    from .report.display import heading, note, para, show, table
+    heading(ctx.t("diagnosis.title"))
+    k = dict(ctx.summary["kpis"])
+    extras = _extras(ctx)
+    k["inventory_days"] = extras.get("inventory_days")
+    th = ctx.thresholds(diagnosis.DEFAULTS)
+    d = diagnosis.diagnose(k, ctx.kpis_by("channel"), th, ctx.lang, ctx.currency)
+    ctx.record("diagnosis", {"healthy": d.attrs.get("healthy"), "triggers": d.attrs.get("triggers"),
+                             "drivers": [{"driver": r.driver, "effect": r.effect, "evidence": r.evidence}
+                                         for r in d.itertuples()]})
+    if d.attrs.get("healthy") is None:
+        note(ctx.t("audit.no_costs"))
+        return
+    if d.attrs.get("healthy"):
+        para(ctx.t("diagnosis.healthy", green=fmt.pct(th["gross_margin_green"], ctx.lang)))
+        return
+    para(ctx.t("diagnosis.intro") + " " + "; ".join(ctx.t(f"diagnosis.trigger.{w}") for w in d.attrs["triggers"]))
+    out = d[["name", "effect", "evidence", "rule", "action"]].copy()
+    out["effect"] = [fmt.money(e, ctx.currency, ctx.lang) if e == e else ctx.t("diagnosis.no_effect")
+                     for e in out["effect"]]
+    show(table(out, lang=ctx.lang, currency=ctx.currency,
+               labels={c: ctx.t(f"diagnosis.col.{'driver' if c == 'name' else c}") for c in out.columns}))
+    if len(d):
+        ctx.finding(ctx.t("audit.finding_loss", driver=d["name"].iloc[0], evidence=d["evidence"].iloc[0]))
+
+
+def _extras(ctx) -> dict:
+    from . import kpi_catalogue
+    from .spread import prorate
+    key = ("extras", ctx.period.label)
+    if key not in ctx.review.cache:
+        r = ctx.review
+        ctx.review.cache[key] = kpi_catalogue.compute_extras(
+            r.lines, r.products, r.traffic, prorate(r.campaigns, ctx.period.start, ctx.period.end), r.expenses,
+            {**ctx.summary["kpis"], "growth_revenue": ctx.summary["growth"].get("revenue")}, ctx.period,
+            ctx.summary["kpis_previous"])
+    return ctx.review.cache[key]
+
+
+def show_kpi_catalogue(ctx) -> None:
+    """All 82 KPIs of seed 002, module by module, focus KPIs of the stage first, with coverage (SPEC §4.5)."""
+    from . import kpi_catalogue
+    from .report import fmt
+    from .report.display import heading, para, show, table
+    stage = ctx.review.settings.get("stage", "growth")
+    df = kpi_catalogue.evaluate(ctx.summary["kpis"], _extras(ctx), ctx.review.kpi_inputs, ctx.period.label, stage,
+                                ctx.lang)
+    cov = kpi_catalogue.coverage(df)
+    ctx.record("kpi_catalogue", kpi_catalogue.to_metrics_json(df))
+    ctx.record("kpi_coverage", cov)
+    heading(ctx.t("kpi.title"))
+    stage_name = ctx.t(f"kpi.stage.{stage}")
+    para(ctx.t("kpi.intro", stage=stage_name))
+    n = int(df["value"].notna().sum())
+    para(ctx.t("kpi.coverage", n=n, total=len(df), share=fmt.pct(cov, ctx.lang)))
+    ctx.write_table("kpi_catalogue", df.drop(columns=["_pos"], errors="ignore"), index=False)
+
+    def view(part: pd.DataFrame):
+        out = pd.DataFrame({
+            "name": part["name"], "value": [_kpi_value_text(v, u, ctx) for v, u in zip(part["value"], part["unit"])],
+            "target": part["target"], "status": [ctx.t(f"kpi.status.{s}") for s in part["status"]],
+            "needs": part["needs"]})
+        return table(out, lang=ctx.lang, currency=ctx.currency,
+                     labels={c: ctx.t(f"kpi.col.{c}") for c in out.columns})
+
+    heading(ctx.t("kpi.focus", stage=stage_name), 3)
+    show(view(df[df["focus"]]))
+    for module, part in df[~df["focus"]].groupby("module", sort=False):
+        heading(part["module_name"].iloc[0], 3)
+        show(view(part))
+
+
+def show_traps(ctx) -> None:
+    """Seed 001's landed-cost traps, part of the data-quality audit."""
+    from . import diagnosis
+    from .report.display import heading, show, table
+    r = ctx.review
+    traps = diagnosis.landed_cost_traps(r.lines, r.channels, r.expenses, r.products, period=ctx.period)
+    dq = ctx.parts.setdefault("data_quality", {})
+    dq.update({c: int(n) for c, n in zip(traps["check"], traps["count"])})
+    heading(ctx.t("diagnosis.traps.title"), 3)
+    out = pd.DataFrame({"check": [ctx.t(f"diagnosis.trap.{c}") for c in traps["check"]], "count": traps["count"],
+                        "examples": ["; ".join(map(str, e)) for e in traps["examples"]],
+                        "fix": [ctx.t(f"diagnosis.trap_fix.{c}") if n else "" for c, n in
+                                zip(traps["check"], traps["count"])]})
+    show(table(out, lang=ctx.lang, currency=ctx.currency, number=("count",),
+               labels={"check": ctx.t("diagnosis.col.check"), "count": ctx.t("diagnosis.col.count"),
+                       "examples": ctx.t("diagnosis.col.examples"), "fix": ctx.t("audit.col.fix")}))
