@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
+
 import pytest
 
 from ecomreview import metrics
@@ -163,3 +165,18 @@ def test_quarter_period(review):
     assert k["revenue"] == pytest.approx(114.0)
     # C2: 5 of its 10 days fall in Q1
     assert k["ad_spend"] == pytest.approx(200.0)
+
+
+def test_category_breakdown_and_window(tiny):
+    from ecomreview.period import Window
+    text = (tiny / "products.csv").read_text().replace("return_salvage_rate\n", "return_salvage_rate,category\n")
+    text = text.replace("CNY,0.5\n", "CNY,0.5,Pet\n").replace("S2,5,,,,,\n", "S2,5,,,,,,Home\n")
+    (tiny / "products.csv").write_text(text)
+    review = prepare(load_workspace(tiny))
+    f = metrics.kpis(review, P, by="category")
+    # Pet = S1 lines: (20−2+5) + (10−10+5) = 28; Home = S2: 20 + 66 = 86
+    assert f.loc["Pet", "revenue"] == pytest.approx(28.0)
+    assert f.loc["Home", "revenue"] == pytest.approx(86.0)
+    # a window of arbitrary days: January 2025 only → A1
+    k = metrics.kpis(review, Window(pd.Timestamp("2025-01-01"), pd.Timestamp("2025-01-31")))
+    assert k["revenue"] == pytest.approx(43.0)

@@ -816,3 +816,171 @@ def profile_note(meta_row: Mapping, lang: str = "en") -> str:
     """Why a goal's target was split evenly instead of by last year's profile ('' when it was not)."""
     note = meta_row.get("profile_note")
     return t(f"goals.profile.{note}", lang) if note else ""
+
+
+# --- notebook 05 sections (display only; the runner collects what they record) -----------------
+
+def plan_year_for(period) -> int:
+    """A review of 2025 (or of a quarter of it) plans 2026."""
+    return int(period.year) + 1
+
+
+def measure_for(review) -> Measure:
+    """measure(metric, scope, start, end) over the review data; None where the days have no data."""
+    from . import metrics as _metrics
+    from .period import Window
+    cache: dict = {}
+
+    def measure(metric, scope, start, end):
+        w = Window(pd.Timestamp(start), pd.Timestamp(end))
+        if not review.has_data(w):
+            return None
+        kind, _, value = str(scope or "all").partition(":")
+        by = None if kind == "all" else kind
+        key = (w.label, by)
+        if key not in cache:
+            cache[key] = _metrics.kpis(review, w, by=by)
+        res = cache[key]
+        if by is None:
+            return _num(res.get(metric))
+        if value not in res.index or metric not in res.columns:
+            return None
+        return _num(res.loc[value, metric])
+    return measure
+
+
+def validate_goals(review, period, lang: str = "en") -> list[Goal]:
+    """The workspace's goals, checked; raises InputError naming the rows of malformed goals."""
+    from .errors import InputError
+    g = review.goals
+    if g is None or g.empty:
+        return []
+    goals, problems = check_goals(g, source_file=review.sources.get("goals", "goals.csv"),
+                                  plan_year=plan_year_for(period), lang=lang)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise InputError(errors)
+    return goals
+
+
+def findings_from_parts(ctx) -> dict:
+    """What steps 1–4 found (from their saved results when the runner ran them, else from the metrics)."""
+    import json as _json
+    k = ctx.summary["kpis"]
+    f = {"gross_margin": k.get("gross_margin"), "tacos": k.get("tacos"), "plan_year": plan_year_for(ctx.period)}
+    parts = {}
+    if ctx.out_dir is not None and (ctx.out_dir / "parts").exists():
+        for p in (ctx.out_dir / "parts").glob("*.json"):
+            parts.update(_json.loads(p.read_text(encoding="utf-8")).get("metrics", {}))
+    f["potential_channels"] = [c for c, v in (parts.get("channels") or {}).items() if v.get("class") == "potential"]
+    f["unprofitable_campaigns"] = [c for c, v in (parts.get("campaigns") or {}).items()
+                                   if v.get("verdict") == "unprofitable"]
+    stock = ctx.review.products.set_index("sku")["stock_on_hand"] if len(ctx.review.products) else pd.Series()
+    f["problem_products"] = [{"sku": s, "action": v.get("action"), "return_rate": v.get("return_rate"),
+                              "stock_on_hand": _num(stock.get(s))}
+                             for s, v in (parts.get("products") or {}).items() if v.get("class") == "problem"]
+    return f
+
+
+def _smart_marks(row) -> str:
+    return " ".join(f"{k}{'✓' if row[k] else '✗'}" for k in "SMART")
+
+
+def show_plan(ctx) -> None:
+    """The goals (or suggested goals), their SMART check, targets and the files a seller tracks with."""
+    from .goal_tracker import plan_chart, write_plan_csv, write_tracker
+    from .report.display import bullets, heading, note, para, show, table
+    lang = ctx.lang
+    year = plan_year_for(ctx.period)
+    heading(t("goals.report.title", lang), 1)
+    goals = validate_goals(ctx.review, ctx.period, lang)
+    findings = findings_from_parts(ctx)
+    if goals:
+        para(t("goals.report.from_table", lang, n=len(goals), year=year))
+    else:
+        suggested = suggest_goals(findings, plan_year=year, lang=lang)
+        goals, _ = check_goals(suggested, source_file="suggested", plan_year=year, lang=lang)
+        para(t("goals.report.suggested", lang, n=len(goals), year=year))
+    if not goals:
+        note(t("goals.report.none", lang))
+        ctx.record("goals", {})
+        return
+    meta, plan = build_plan(goals, measure_for(ctx.review), year, findings=findings, lang=lang)
+    ctx.record("goals", goals_json(meta))
+    heading(t("goals.report.goals", lang))
+    out = pd.DataFrame({
+        "goal_id": meta["goal_id"],
+        "metric": [_metric_label(m, lang) for m in meta["metric"]],
+        "scope": [_scope_text(s, lang) for s in meta["scope"]],
+        "baseline": [fmt_value(m, v, lang) for m, v in zip(meta["metric"], meta["baseline"])],
+        "target": [fmt_value(m, v, lang) for m, v in zip(meta["metric"], meta["target"])],
+        "deadline": meta["deadline"], "owner": meta["owner"],
+        "smart": [_smart_marks(r) for r in meta.to_dict("records")]})
+    show(table(out, lang=lang, currency=ctx.currency, labels={c: t(f"goals.col.{c}", lang) for c in out.columns}))
+    for r in meta.to_dict("records"):
+        heading(f"{r['goal_id']} · {_metric_label(r['metric'], lang)}", 3)
+        bullets([f"{k}: {r[f'{k}_reason']}" for k in "SMART"])
+        if r.get("profile_note"):
+            note(profile_note(r, lang))
+        if r["goal_id"] in set(plan["goal_id"]):
+            show(plan_chart(plan, r["goal_id"], lang, ctx.currency))
+    _show_quarters(ctx, plan, meta)
+    if ctx.out_dir is not None:
+        write_plan_csv(plan, ctx.out_dir / "goal_plan.csv")
+        write_tracker(plan, meta, ctx.out_dir / "goal_tracker.xlsx", lang, ctx.currency, plan_year=year)
+        para(t("goals.report.files", lang))
+    ctx.finding(t("goals.report.finding", lang, n=len(meta), year=year,
+                  ok=int(sum(all(r[k] for k in "SMART") for r in meta.to_dict("records")))))
+
+
+def _scope_text(scope: str, lang: str) -> str:
+    return t("goals.scope_all", lang) if scope in ("", "all") else scope
+
+
+def _metric_label(metric: str, lang: str) -> str:
+    try:
+        return t(f"metric.{metric}", lang)
+    except KeyError:
+        return metric
+
+
+def _show_quarters(ctx, plan: pd.DataFrame, meta: pd.DataFrame) -> None:
+    from .report.display import heading, show, table
+    lang = ctx.lang
+    add = plan[plan["aggregation"] == "sum"]
+    if add.empty:
+        return
+    heading(t("goals.report.quarters", lang))
+    q = add.pivot_table(index="goal_id", columns="quarter", values="target", aggfunc="sum").reset_index()
+    money = [c for c in q.columns if c != "goal_id"]
+    show(table(q, lang=lang, currency=ctx.currency, number=money,
+               labels={"goal_id": t("goals.col.goal_id", lang)}))
+
+
+def show_tracking(ctx, plan_path: str) -> None:
+    """A quarterly run given the annual plan: actual vs plan per goal (on track at ≥ 85%)."""
+    from .goal_tracker import actual_vs_plan, read_plan_csv
+    from .report.display import heading, note, show, table
+    lang = ctx.lang
+    if not plan_path:
+        return
+    heading(t("goals.report.tracking", lang))
+    plan = read_plan_csv(plan_path)
+    res = actual_vs_plan(plan, measure_for(ctx.review), ctx.period, lang=lang)
+    ctx.record("plan_tracking", {r["goal_id"]: {"plan": r["plan"], "actual": r["actual"],
+                                                "achievement": r["achievement"], "status": r["status"]}
+                                 for r in res.to_dict("records")})
+    if res.empty:
+        note(t("goals.report.tracking_none", lang, period=ctx.period.label))
+        return
+    out = res[["goal_id", "metric", "plan", "actual", "achievement", "status_label"]].copy()
+    out["metric"] = [_metric_label(m, lang) for m in out["metric"]]
+    out["plan"] = [fmt_value(m, v, lang) for m, v in zip(res["metric"], res["plan"])]
+    out["actual"] = [fmt_value(m, v, lang) for m, v in zip(res["metric"], res["actual"])]
+    show(table(out, lang=lang, currency=ctx.currency, pct=("achievement",),
+               labels={"goal_id": t("goals.col.goal_id", lang), "metric": t("goals.col.metric", lang),
+                       "plan": t("goals.col.plan", lang), "actual": t("goals.col.actual", lang),
+                       "achievement": t("goals.col.achievement", lang),
+                       "status_label": t("goals.col.status", lang)}))
+    on = int((res["status"] == "on_track").sum())
+    ctx.finding(t("goals.report.tracking_finding", lang, on=on, n=len(res), period=ctx.period.label))

@@ -16,7 +16,7 @@ from .period import Period
 from .review import Review
 from .spread import prorate
 
-BREAKDOWNS = ("channel", "sku", "country", "month")
+BREAKDOWNS = ("channel", "sku", "country", "month", "category")
 
 # SPEC §3, in the order of the table.
 METRICS = (
@@ -72,7 +72,7 @@ def _expenses(review: Review, period: Period, by: str | None) -> pd.DataFrame:
     """Expense sums per group and category column (empty when the breakdown cannot own expenses)."""
     e = review.expenses
     e = e[e["month"].isin(period.months)]
-    if by in ("sku", "country"):
+    if by in ("sku", "country", "category"):
         e = e.iloc[0:0]
     elif by == "channel":
         e = e[e["channel"].notna()]
@@ -95,11 +95,25 @@ def _campaign_spend(review: Review, period: Period, by: str | None) -> pd.Series
             parts.append(pd.Series(p["spend"].sum(), index=[m]))
         return pd.concat(parts) if parts else pd.Series(dtype=float)
     p = prorate(c, period.start, period.end)
-    if by == "sku":
+    if by in ("sku", "category"):
         p = p[p["sku"].notna()]
+        if by == "category":
+            p = p.assign(category=p["sku"].map(_categories(review)))
     if p.empty:
         return pd.Series(dtype=float)
     return p.groupby(_key(p, by))["spend"].sum()
+
+
+def _categories(review: Review) -> pd.Series:
+    """sku → product category (SKUs without one fall in "(none)")."""
+    p = review.products
+    return p.set_index("sku")["category"] if len(p) else pd.Series(dtype=object)
+
+
+def _with_category(review: Review, df: pd.DataFrame, by: str | None) -> pd.DataFrame:
+    if by == "category" and "category" not in df.columns:
+        return df.assign(category=df["sku"].map(_categories(review)))
+    return df
 
 
 def _first_order_dates(review: Review) -> pd.Series:
@@ -120,7 +134,7 @@ def _customers(review: Review, period: Period, L: pd.DataFrame, by: str | None) 
     out["repeat_customers"] = (per_cust >= 2).groupby(level=0).sum()
     prev = period.previous()
     if review.has_data(prev):
-        pl = period_lines(review, prev)
+        pl = _with_category(review, period_lines(review, prev), by)
         pl = pl[pl["customer_id"].notna()]
         pk = _key(pl, by)
         prev_sets = pl.groupby(pk)["customer_id"].unique()
@@ -144,7 +158,9 @@ def _traffic(review: Review, period: Period, L: pd.DataFrame, by: str | None) ->
     if t.empty:
         return pd.DataFrame()
     sku_rows = t["sku"].notna()
-    if by == "sku":
+    if by == "category":
+        t = _with_category(review, t, by)
+    if by in ("sku", "category"):
         t = t[sku_rows]
     else:
         # Use the channel-level row of a channel-month when there is one; else its SKU rows.
@@ -180,7 +196,7 @@ def kpi_frame(review: Review, period: Period, by: str | None = None) -> pd.DataF
     """All SPEC §3 metrics for P, one row per group (a single row 'all' when by is None)."""
     if by not in (None, *BREAKDOWNS):
         raise ValueError(f"unknown breakdown {by}")
-    L = period_lines(review, period)
+    L = _with_category(review, period_lines(review, period), by)
     key = _key(L, by)
     g = L.groupby(key)
     f = pd.DataFrame({

@@ -66,3 +66,44 @@ class Period:
 
     def __str__(self) -> str:
         return self.label
+
+
+@dataclass(frozen=True)
+class Window:
+    """Any closed range of days, with the same interface as Period (goal baselines, plan tracking)."""
+
+    first: pd.Timestamp
+    last: pd.Timestamp
+
+    @property
+    def start(self) -> pd.Timestamp:
+        return pd.Timestamp(self.first).normalize()
+
+    @property
+    def end(self) -> pd.Timestamp:
+        return pd.Timestamp(self.last).normalize()
+
+    @property
+    def label(self) -> str:
+        return f"{self.start:%Y-%m-%d}..{self.end:%Y-%m-%d}"
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @property
+    def months(self) -> list[str]:
+        return [p.strftime("%Y-%m") for p in pd.period_range(self.start, self.end, freq="M")]
+
+    def contains(self, dates: pd.Series) -> pd.Series:
+        d = dates.dt.normalize()
+        return (d >= self.start) & (d <= self.end)
+
+    def previous(self) -> "Window":
+        return Window(self.start - pd.Timedelta(days=self.days), self.start - pd.Timedelta(days=1))
+
+    def year_earlier(self) -> "Window":
+        return Window(self.start - pd.DateOffset(years=1), self.end - pd.DateOffset(years=1))
+
+    def __str__(self) -> str:
+        return self.label

@@ -105,6 +105,12 @@ def run_review(workspace: str | Path, period: str, *, out: str | Path = "reports
     if consultant:
         settings["consultant"] = consultant
     chosen = parse_steps(steps)
+    if "plan" in chosen:
+        from .goal_tracker import read_plan_csv
+        from .goals import validate_goals
+        validate_goals(review, p, lang)      # malformed goals: exit 1 naming the rows, before any step runs
+        if plan is not None:
+            read_plan_csv(plan)              # not a goal plan: exit 1 saying which columns are missing
     timings["load"] = time.perf_counter() - t0
 
     final = output_dir(out, ws_path, p)
