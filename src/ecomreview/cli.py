@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--into", required=True)
     s.add_argument("--channel", default=None)
     s.add_argument("--month", default=None, help="YYYY-MM, for reports without dates")
+    s.add_argument("--currency", default=None, help="currency of the export when it does not say")
+    s.add_argument("--mapping", default=None, help="YAML column mapping (kind mapping)")
     s.add_argument("--lang", choices=("zh", "en"), default="en")
     return p
 
@@ -122,7 +124,8 @@ def cmd_demo(a) -> int:
 
 def cmd_import(a) -> int:
     from .importers import import_files
-    options = {k: v for k, v in (("channel", a.channel), ("month", a.month)) if v}
+    options = {k: v for k, v in (("channel", a.channel), ("month", a.month), ("currency", a.currency),
+                                 ("mapping", a.mapping)) if v}
     res = import_files(a.kind, a.files, a.into, options=options, lang=a.lang)
     print(res.summary(a.lang))
     return EXIT_OK
