@@ -60,7 +60,8 @@ def customer_mix(review: Review, period: Period) -> pd.DataFrame:
     """New vs returning customers in P, their counts, orders and revenue (lines with a customer_id)."""
     L = metrics.period_lines(review, period)
     L = L[L["customer_id"].notna()]
-    first = L["customer_id"].map(metrics._first_order_dates(review))
+    # reindex, not map: with no customer ids the first-order Series is empty and map() chokes on it
+    first = metrics._first_order_dates(review).reindex(L["customer_id"]).set_axis(L.index)
     is_new = (first >= period.start) & (first <= period.end)
     seg = np.where(is_new, "new", "returning")
     g = L.groupby(seg)
@@ -192,7 +193,8 @@ def data_quality(review: Review, period: Period) -> pd.DataFrame:
     add("non_positive_quantity", q.sum(), (f"row {r}" for r in L.loc[q, "_row"]))
     pr = L["unit_price"] <= 0
     add("non_positive_price", pr.sum(), (f"row {r}" for r in L.loc[pr, "_row"]))
-    big = L["refund"] > L["value"] + L["shipping"] + 1e-9
+    # only an actual refund can exceed its line; 0 against a negative-value line is no refund at all
+    big = (L["refund"] > 0) & (L["refund"] > L["value"] + L["shipping"] + 1e-9)
     add("refund_above_line", big.sum(), (f"row {r}" for r in L.loc[big, "_row"]))
     add("currencies_without_rate", 0, [])  # a missing rate stops the run in review.prepare (SPEC §2)
     t = review.traffic

@@ -44,6 +44,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--steps", default=None, help="comma-separated steps: audit,channels,products,campaigns,plan")
     s.add_argument("--plan", default=None, help="goal_plan.csv of an annual run, for a quarterly run")
 
+    s = sub.add_parser("batch", help="run the reviews of many clients and periods listed in a YAML file")
+    s.add_argument("file", help="batch YAML file (see docs/batch.md)")
+    s.add_argument("--workers", type=int, default=None, help="parallel jobs (default: the file's workers, else CPUs)")
+    s.add_argument("--out", default=None, help="reports folder (default: the file's out, else reports)")
+    s.add_argument("--executor", choices=("local", "dask"), default="local")
+    s.add_argument("--scheduler", default=None, help="Dask scheduler address, with --executor dask")
+    s.add_argument("--no-progress", action="store_true", help="no progress bar")
+
     s = sub.add_parser("import", help="import platform exports into a workspace")
     s.add_argument("kind")
     s.add_argument("files", nargs="+")
@@ -56,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _print_problems(problems, out=sys.stderr) -> None:
+def _print_problems(problems, out=None) -> None:
+    out = out or sys.stderr  # looked up at call time so redirected/captured stderr is honoured
     for prob in problems:
         tag = "error" if prob.severity == "error" else "warning"
         print(f"  [{tag}] {prob}", file=out)
@@ -131,7 +140,22 @@ def cmd_import(a) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"init": cmd_init, "validate": cmd_validate, "run": cmd_run, "demo": cmd_demo, "import": cmd_import}
+def cmd_batch(a) -> int:
+    from . import batch
+    b = batch.load_batch(a.file)
+    if a.out:
+        b.out = Path(a.out)
+    if a.workers is not None and a.workers < 1:
+        raise UsageError("--workers must be at least 1")
+    results = batch.run_batch(b, workers=a.workers, executor=a.executor, scheduler=a.scheduler,
+                              progress=not a.no_progress)
+    batch.print_table(results, b.lang)
+    print(f"summary: {b.out / 'batch-summary.csv'}\nindex: {b.out / 'index.html'}")
+    return batch.exit_code(results)
+
+
+COMMANDS = {"init": cmd_init, "validate": cmd_validate, "run": cmd_run, "demo": cmd_demo, "import": cmd_import,
+            "batch": cmd_batch}
 
 
 def main(argv=None) -> int:

@@ -127,7 +127,8 @@ def _customers(review: Review, period: Period, L: pd.DataFrame, by: str | None) 
     lc = L[L["customer_id"].notna()]
     key = _key(lc, by)
     out = pd.DataFrame({"customers": lc.groupby(key)["customer_id"].nunique()})
-    first = lc["customer_id"].map(_first_order_dates(review))
+    # reindex, not map: map of an empty object Series onto dates raises (no customer_id at all, SPEC §2 optional)
+    first = _first_order_dates(review).reindex(lc["customer_id"]).set_axis(lc.index)
     is_new = (first >= period.start) & (first <= period.end)
     out["new_customers"] = lc[is_new].groupby(key[is_new])["customer_id"].nunique()
     per_cust = lc.groupby([key, lc["customer_id"]])["order_id"].nunique()
@@ -204,7 +205,7 @@ def kpi_frame(review: Review, period: Period, by: str | None = None) -> pd.DataF
         "shipping_revenue": g["shipping"].sum(), "units": g["quantity"].sum(), "orders": g["order_id"].nunique(),
         "value": g["value"].sum(), "revenue": g["revenue"].sum(),
         "commission": g["commission"].sum(), "payment_fees": g["payment_fees"].sum(),
-        "fulfillment_lines": g["fulfillment"].sum(),
+        "fulfillment_lines": g["fulfillment"].sum(), "line_count": g.size(),
     })
     ret = L[(L["refund"] > 0) | (L["returned_qty"] > 0)]
     f["returned_orders"] = ret.groupby(key[ret.index])["order_id"].nunique()
@@ -229,7 +230,7 @@ def kpi_frame(review: Review, period: Period, by: str | None = None) -> pd.DataF
     f = f.reindex(index)
     sums = ["gross_sales", "discounts", "refunds", "shipping_revenue", "units", "orders", "value", "revenue",
             "commission", "payment_fees", "fulfillment_lines", "returned_orders", "revenue_costed", "product_cogs",
-            "commission_costed", "payment_fees_costed", "fulfillment_costed", "costed_lines"]
+            "commission_costed", "payment_fees_costed", "fulfillment_costed", "costed_lines", "line_count"]
     f[sums] = f[sums].fillna(0.0)
     for cat in ("logistics", "storage", "platform", "advertising", *OVERHEAD_CATEGORIES):
         col = exp[cat] if cat in exp else pd.Series(dtype=float)
@@ -264,7 +265,9 @@ def _derive(f: pd.DataFrame, settings: dict, has_prev: bool) -> pd.DataFrame:
     f["overheads"] = sum(f[f"_exp_{c}"] for c in OVERHEAD_CATEGORIES)
     f["net_profit"] = f["contribution_profit"] - f["overheads"]
     f["net_margin"] = div(f["net_profit"], f["revenue_costed"])
-    no_cost = f["costed_lines"] == 0
+    # Unknown only when there are sales but none with a product cost; a group with expenses and no sales at
+    # all (a channel that only cost money) has a known, negative profit and must show it.
+    no_cost = (f["costed_lines"] == 0) & (f["line_count"] > 0)
     f.loc[no_cost, list(COST_BASED)] = np.nan
     f["returning_customers"] = f["customers"] - f["new_customers"]
     f["repeat_purchase_rate"] = div(f["repeat_customers"], f["customers"])

@@ -114,6 +114,11 @@ def prepare(ws: Workspace) -> Review:
     o = orders[~is_cancel].copy()
 
     o_label = ws.sources.get("orders", "orders.csv")
+    if o.empty and len(orders):  # nothing left to review; say why instead of failing further on
+        raise InputError([Problem(o_label, f"all {len(orders):,} order lines are cancelled, so there is nothing "
+                                  "to review", column="status",
+                                  fix="check the status column: only lines that were really cancelled should say "
+                                  "cancelled")])
     rate = fx.lookup(o["month"], o["currency"])
     problems += _missing_rate_problems(o_label, o, "month", "currency", rate, "currency")
     for c in ("discount", "shipping_charged", "refund_amount", "returned_qty"):
@@ -170,7 +175,7 @@ def _landed_cost(lines: pd.DataFrame, products: pd.DataFrame, fx: FxTable, label
         cost_native = (p["unit_cost"] * (1 + p["duty_rate"].fillna(0)) + p["inbound_freight"].fillna(0)
                        + p["packaging_cost"].fillna(0))
         native = lines["sku"].map(cost_native)
-        cur = lines["sku"].map(p["cost_currency"]).fillna(fx.base)
+        cur = lines["sku"].map(p["cost_currency"].astype(object)).astype(object).fillna(fx.base)
         salvage = lines["sku"].map(p["return_salvage_rate"]).fillna(0.0)
     else:
         native = pd.Series(np.nan, index=lines.index)
@@ -184,8 +189,10 @@ def _landed_cost(lines: pd.DataFrame, products: pd.DataFrame, fx: FxTable, label
         if miss.any():
             tmp = pd.DataFrame({"month": lines.loc[miss, "month"], "cur": cur[miss]})
             for (month, c), _ in list(tmp.groupby(["month", "cur"]))[:20]:
+                rows = products.loc[products["cost_currency"].astype(object).fillna(fx.base).eq(c), "_row"]
                 problems.append(Problem(label, f"no exchange rate for {c} in {month} (product costs in {c} are "
                                         "converted at the rate of the month of sale)", column="cost_currency",
+                                        row=int(rows.iloc[0]) if len(rows) else None,
                                         value=c, fix=f"add a row to fx_rates: month {month}, currency {c}, rate_to_base"))
     lines["has_cost"] = has
     lines["landed_unit_cost"] = native * rate
