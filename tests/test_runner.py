@@ -52,6 +52,30 @@ def test_layout_and_metrics(demo_report):
     assert not list(d.parent.glob(".*tmp*")), "no temporary folder is left behind"
 
 
+def test_every_step_lands_in_the_report(demo_report, demo_ws):
+    d = demo_report.out_dir
+    planted = json.loads((demo_ws / "planted.json").read_text(encoding="utf-8"))
+    m = json.loads((d / "metrics.json").read_text(encoding="utf-8"))
+    assert {ch: v["class"] for ch, v in m["channels"].items()} == planted["channels"]
+    assert {s: m["products"][s]["class"] for s in planted["products"]} == \
+        {s: v["class"] for s, v in planted["products"].items()}
+    assert {c: v["verdict"] for c, v in m["promotions"].items()} == planted["promotions"]
+    for cid, v in m["campaigns"].items():
+        assert set(v) == {"roas", "acos", "breakeven_roas", "verdict"}
+        if v["verdict"] != "unknown":
+            assert v["verdict"] == planted["campaigns"][cid], cid
+    for page, nb in (("02-channels.html", "02_channels"), ("03-products.html", "03_products"),
+                     ("04-campaigns.html", "04_campaigns"), ("05-smart-plan.html", "05_smart_plan")):
+        assert (d / page).exists(), page
+        assert (d / "notebooks" / f"{nb}.ipynb").exists(), nb
+    for table in ("channels", "products", "products_restock", "campaigns", "promotions", "keywords"):
+        assert (d / "tables" / f"{table}.csv").exists(), table
+    index = (d / "index.html").read_text(encoding="utf-8")
+    for page in ("02-channels.html", "03-products.html", "04-campaigns.html"):
+        assert f'href="{page}"' in index, page
+    assert "利润奶牛" in index and "爆款" in index and "ROAS" in index  # each step's finding paragraph
+
+
 def test_reports_are_clean(demo_report):
     for page in demo_report.out_dir.glob("*.html"):
         html = page.read_text(encoding="utf-8")

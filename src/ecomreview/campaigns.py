@@ -499,3 +499,250 @@ def missing_data_notes(campaigns: pd.DataFrame | None, lang: str, promotions: pd
         if edge:
             notes.append(t("campaigns.note.promotion_edge", lang, count=edge))
     return notes
+
+
+# ---------------------------------------------------------------- the step's report (04_campaigns.ipynb)
+
+# At most this many promotions get a daily chart each; the table lists them all.
+PROMOTION_CHARTS = 6
+SHOWN_ROWS = 60
+
+
+def analyse(ctx) -> dict:
+    """Campaign and keyword tables, promotion effects and TACoS for the context's period (computed once).
+
+    Campaigns count in P by the share of their days inside P (SPEC §2); a promotion that overlaps P is
+    tested on all order lines, since its before/after windows may run past P.
+    """
+    from .spread import prorate
+    key = ("campaigns", ctx.period.label, ctx.lang)
+    cache = ctx.review.cache
+    if key in cache:
+        return cache[key]
+    review, lang, cur = ctx.review, ctx.lang, ctx.currency
+    by_channel = ctx.kpis_by("channel")
+    margin = by_channel["gross_margin"] if len(by_channel) else None
+    in_p = prorate(review.campaigns, ctx.period.start, ctx.period.end)
+    promos = review.campaigns
+    if len(promos):
+        promos = promos[promos["campaign_id"].isin(set(in_p["campaign_id"])) & (promos["type"] == "promotion")]
+    lines = review.lines
+    data_start, data_end = review.data_start, review.data_end
+    # without order lines there is nothing to measure a promotion against (None gives the empty table)
+    promotions = promotion_effects(promos if data_start is not None else None, lines, data_start, data_end,
+                                   lang, cur)
+    table = campaign_table(in_p, margin, lang, cur)
+    cache[key] = {
+        "table": table,
+        "keywords": keyword_table(in_p, margin, lang, cur),
+        "promotions": promotions,
+        "tacos": tacos_by_channel(by_channel["ad_spend"] if len(by_channel) else pd.Series(dtype=float),
+                                  by_channel["revenue"] if len(by_channel) else pd.Series(dtype=float)),
+        "notes": missing_data_notes(review.campaigns if len(review.campaigns) else None, lang, promotions, table),
+    }
+    return cache[key]
+
+
+def _labels(ctx, cols) -> dict:
+    return {c: ctx.t(f"campaigns.col.{c}") for c in cols}
+
+
+_MONEY = ("spend", "attributed_sales", "cpc", "cpm", "cpa", "baseline", "during", "post", "incremental_sales",
+          "pull_forward_sales", "net_incremental_sales", "ad_spend", "revenue")
+_PCT = ("ctr", "cvr", "acos", "gross_margin", "share_of_spend", "tacos", "wasted_share")
+_RATIO = ("roas", "breakeven_roas")
+_NUMBER = ("impressions", "clicks", "orders", "campaigns", "days")
+
+
+def _show(ctx, frame: pd.DataFrame, cols: list[str], **kw) -> None:
+    from .audit import show_table
+    show_table(frame[cols], lang=ctx.lang, currency=ctx.currency, labels=_labels(ctx, cols),
+               money=[c for c in cols if c in _MONEY], pct=[c for c in cols if c in _PCT],
+               ratio=[c for c in cols if c in _RATIO], number=[c for c in cols if c in _NUMBER], **kw)
+
+
+def show_intro(ctx) -> None:
+    from .report.display import heading, para
+    heading(ctx.t("campaigns.title"), 1)
+    para(ctx.t("campaigns.intro", period=ctx.period.label, currency=ctx.currency))
+
+
+def show_overview(ctx) -> None:
+    """Totals of the period's campaigns as cards, then ad spend and TACoS per channel."""
+    from .report import fmt
+    from .report.display import heading, kpi_cards, note, show
+    a = analyse(ctx)
+    table = a["table"]
+    heading(ctx.t("campaigns.h.overview"))
+    if table.empty:
+        for text in a["notes"]:
+            note(text)
+        return
+    tot = totals(table)
+    hl = keyword_highlights(a["keywords"]) if len(a["keywords"]) else None
+    counts = table["verdict"].value_counts()
+    cards = [
+        {"label": ctx.t("campaigns.col.spend"), "value": fmt.money(tot["spend"], ctx.currency, ctx.lang),
+         "sub": ctx.t("campaigns.card.campaigns", n=int(tot["campaigns"]))},
+        {"label": ctx.t("campaigns.col.attributed_sales"),
+         "value": fmt.money(tot["attributed_sales"], ctx.currency, ctx.lang)},
+        {"label": ctx.t("campaigns.col.roas"), "value": fmt.ratio(tot["roas"], ctx.lang),
+         "sub": ctx.t("campaigns.card.acos", acos=fmt.pct(tot["acos"], ctx.lang))},
+        {"label": ctx.t("campaigns.card.verdicts"),
+         "value": f"{int(counts.get('profitable', 0))} / {int(counts.get('unprofitable', 0))}",
+         "sub": ctx.t("campaigns.card.verdicts_sub", unknown=int(counts.get("unknown", 0))),
+         "status": "red" if counts.get("unprofitable", 0) > counts.get("profitable", 0) else None},
+    ]
+    if hl is not None:
+        cards.append({"label": ctx.t("campaigns.card.wasted"),
+                      "value": fmt.money(hl["wasted_spend"], ctx.currency, ctx.lang),
+                      "sub": ctx.t("campaigns.card.wasted_sub", n=hl["wasted_keywords"],
+                                   share=fmt.pct(hl["wasted_share"], ctx.lang)),
+                      "status": "amber" if hl["wasted_spend"] > 0 else "green"})
+    show(kpi_cards(cards))
+    heading(ctx.t("campaigns.h.tacos"), 3)
+    tacos = a["tacos"].reset_index()
+    ctx.write_table("tacos_by_channel", a["tacos"])
+    _show(ctx, tacos, ["channel", "ad_spend", "revenue", "tacos"])
+    note(ctx.t("campaigns.note.ad_spend_scope"))
+
+
+def show_campaigns(ctx) -> None:
+    """Every campaign's ROAS against its breakeven ROAS, with the verdict and why."""
+    from .report.display import heading, show
+    a = analyse(ctx)
+    table = a["table"]
+    if table.empty:
+        return
+    heading(ctx.t("campaigns.h.campaigns"))
+    show(roas_chart(table, ctx.lang))
+    ctx.write_table("campaigns", table)
+    shown = table.assign(campaign_id=table.index, verdict=[ctx.t(f"campaigns.verdict.{v}") for v in table["verdict"]])
+    shown = shown.sort_values("spend", ascending=False)
+    # reach and cost first, then results and the verdict: one table of all of it would need a scroll bar
+    _show(ctx, shown, ["campaign_id", "channel", "type", "spend", "impressions", "clicks", "ctr", "cpc", "cpm"],
+          max_rows=SHOWN_ROWS)
+    _show(ctx, shown, ["campaign_id", "orders", "attributed_sales", "cvr", "cpa", "roas", "acos", "breakeven_roas",
+                       "verdict"], max_rows=SHOWN_ROWS)
+    heading(ctx.t("campaigns.h.reasons"), 3)
+    _show(ctx, shown, ["campaign_id", "name", "verdict", "reason"], max_rows=SHOWN_ROWS)
+
+
+def show_summaries(ctx) -> None:
+    """Spend and returns by type, by tag and by channel; content/influencer/email/affiliate on cost per order."""
+    from .report.display import heading, note
+    table = analyse(ctx)["table"]
+    if table.empty:
+        return
+    cols = ["campaigns", "spend", "share_of_spend", "clicks", "orders", "attributed_sales", "roas", "acos", "cpa"]
+    for key in ("type", "tag", "channel"):
+        part = summary_by(table, key)
+        heading(ctx.t(f"campaigns.h.by_{key}"), 3)
+        if part.empty:
+            note(ctx.t("campaigns.note.no_tags") if key == "tag" else ctx.t("report.table.empty"))
+            continue
+        ctx.write_table(f"campaigns_by_{key}", part)
+        shown = part.reset_index()
+        if key == "type":
+            shown["type"] = [ctx.t(f"campaigns.type.{v}") for v in shown["type"]]
+        _show(ctx, shown, [key, *cols])
+    effort = cost_per_order_by_type(table)
+    if len(effort):
+        heading(ctx.t("campaigns.h.effort"), 3)
+        shown = effort.reset_index()
+        shown["type"] = [ctx.t(f"campaigns.type.{v}") for v in shown["type"]]
+        _show(ctx, shown, ["type", "campaigns", "spend", "clicks", "orders", "cpa", "cvr", "roas"])
+
+
+def show_keywords(ctx) -> None:
+    """Keywords that spent without an order (wasted spend), and the best and worst by ROAS."""
+    from .report import fmt
+    from .report.display import heading, note, para
+    a = analyse(ctx)
+    kws = a["keywords"]
+    heading(ctx.t("campaigns.h.keywords"))
+    if kws.empty:
+        note(ctx.t("campaigns.note.no_keywords"))
+        return
+    ctx.write_table("keywords", kws)
+    hl = keyword_highlights(kws)
+    para(ctx.t("campaigns.keywords.summary", n=hl["keywords"], wasted=hl["wasted_keywords"],
+               spend=fmt.money(hl["wasted_spend"], ctx.currency, ctx.lang),
+               share=fmt.pct(hl["wasted_share"], ctx.lang)))
+    cols = ["campaign_id", "keyword", "spend", "clicks", "orders", "attributed_sales", "roas", "acos"]
+    flat = kws.reset_index()
+    wasted = flat[_wasted(kws).to_numpy()].sort_values("spend", ascending=False)
+    heading(ctx.t("campaigns.h.wasted", n=len(wasted)), 3)
+    if wasted.empty:
+        note(ctx.t("campaigns.keywords.none_wasted"))
+    else:
+        _show(ctx, wasted, cols, max_rows=SHOWN_ROWS)
+    for side in ("top", "bottom"):
+        part = hl[side].reset_index()
+        if len(part):
+            heading(ctx.t(f"campaigns.h.{side}", min_spend=fmt.money(hl["min_spend"], ctx.currency, ctx.lang)), 3)
+            _show(ctx, part, cols)
+
+
+def show_promotions(ctx) -> None:
+    """Did each promotion add sales, or only pull them forward from the weeks after it?"""
+    from .report.display import heading, note, para, show
+    a = analyse(ctx)
+    promos = a["promotions"]
+    heading(ctx.t("campaigns.h.promotions"))
+    para(ctx.t("campaigns.promotions.method"))
+    if promos.empty:
+        note(ctx.t("campaigns.note.no_promotions"))
+        return
+    ctx.write_table("promotions", promos)
+    shown = promos.assign(campaign_id=promos.index,
+                          verdict=[ctx.t(f"campaigns.promo_verdict.{v}") for v in promos["verdict"]])
+    _show(ctx, shown, ["campaign_id", "channel", "days", "baseline", "during", "post", "lift",
+                       "incremental_sales", "pull_forward_sales", "net_incremental_sales", "verdict"],
+          growth=("lift",))
+    lines = ctx.review.lines
+    for cid, row in list(promos.iterrows())[:PROMOTION_CHARTS]:
+        heading(f"{row['name']}", 3)
+        para(row["reason"])
+        skus = [s for s in str(row["sku"] or "").split(";") if s] or None
+        w = promotion_windows(row["start_date"], row["end_date"])
+        daily = daily_net_sales(lines, row["channel"], skus, max(w["baseline"][0], ctx.review.data_start),
+                                min(w["post"][1], ctx.review.data_end))
+        show(promotion_chart(row, daily, ctx.lang, ctx.currency))
+    if len(promos) > PROMOTION_CHARTS:
+        note(ctx.t("campaigns.note.more_promotions", shown=PROMOTION_CHARTS, total=len(promos)))
+
+
+def show_notes(ctx) -> None:
+    from .report.display import bullets, heading
+    notes = analyse(ctx)["notes"]
+    if notes:
+        heading(ctx.t("campaigns.h.notes"))
+        bullets(notes)
+
+
+def finish(ctx) -> None:
+    """metrics.json `campaigns` and `promotions`, the finding for the index page, then save."""
+    from .report import fmt
+    a = analyse(ctx)
+    table, promos = a["table"], a["promotions"]
+    parts = metrics_json(table, promos)
+    ctx.record("campaigns", parts["campaigns"])
+    ctx.record("promotions", parts["promotions"])
+    if table.empty:
+        ctx.finding(ctx.t("campaigns.finding_none", period=ctx.period.label))
+    else:
+        tot = totals(table)
+        bad = table[table["verdict"] == "unprofitable"]
+        waste = wasted_spend(a["keywords"]) if len(a["keywords"]) else None
+        text = ctx.t("campaigns.finding", n=len(table), spend=fmt.money(tot["spend"], ctx.currency, ctx.lang),
+                     roas=fmt.ratio(tot["roas"], ctx.lang), bad=len(bad),
+                     bad_spend=fmt.money(bad["spend"].sum(), ctx.currency, ctx.lang))
+        if waste is not None:
+            text += ctx.t("campaigns.finding_waste", spend=fmt.money(waste, ctx.currency, ctx.lang))
+        if len(promos):
+            text += ctx.t("campaigns.finding_promos", n=len(promos),
+                          incremental=int((promos["verdict"] == "incremental").sum()),
+                          pulled=int((promos["verdict"] == "pulled_forward").sum()))
+        ctx.finding(text)
+    ctx.save()

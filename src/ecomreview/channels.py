@@ -325,3 +325,145 @@ def bubble_chart(table: pd.DataFrame, lang: str = "zh", currency: str = "USD",
     fig.text(0.01, 0.01, "  ".join(notes), fontsize="small", color="#555555")
     fig.get_layout_engine().set(rect=(0, 0.05, 1, 0.95))  # room for the footnote
     return fig
+
+
+# --- the step's report (notebooks/02_channels.ipynb) -------------------------------------------------
+
+def analyse(ctx) -> pd.DataFrame:
+    """channel_table for the context's review and period (computed once per review, period and language)."""
+    key = ("channels", ctx.period.label, ctx.lang)
+    cache = ctx.review.cache
+    if key not in cache:
+        prev_p = ctx.period.year_earlier()
+        prev = ctx.kpis_by("channel", prev_p) if ctx.review.has_data(prev_p) else None
+        cache[key] = channel_table(ctx.kpis_by("channel"), prev, monthly_revenue(ctx.review, ctx.period),
+                                   ctx.review.channels, ctx.summary["kpis"], ctx.thresholds(DEFAULTS),
+                                   ctx.lang, ctx.currency)
+    return cache[key]
+
+
+def monthly_revenue(review, period) -> pd.DataFrame:
+    """Revenue (base currency) per month of P (rows, every month) and channel (columns); 0 without sales."""
+    from .metrics import period_lines
+    lines = period_lines(review, period)
+    out = lines.pivot_table(index="month", columns="channel", values="revenue", aggfunc="sum", fill_value=0.0)
+    return out.reindex(pd.Index(period.months, name="month"), fill_value=0.0).rename(columns=str)
+
+
+def _list(names, lang: str) -> str:
+    return _t("channels.list_sep", lang).join(map(str, names)) if len(names) else _t("channels.none", lang)
+
+
+def show_intro(ctx) -> None:
+    from .report.display import heading, para
+    heading(ctx.t("channels.title"), 1)
+    para(ctx.t("channels.intro", period=ctx.period.label, currency=ctx.currency))
+
+
+def show_scorecard(ctx) -> None:
+    """The per-channel numbers of SPEC §4.2, in rank order, and why the ranking is what it is."""
+    from .audit import show_table
+    from .report.display import heading, note
+    table = analyse(ctx)
+    heading(ctx.t("channels.h.scorecard"))
+    if table.empty:
+        note(ctx.t("channels.note.no_sales", period=ctx.period.label))
+        return
+    shown = table.assign(channel=table.index, growth_method=[
+        ctx.t(f"channels.method.{m}") if isinstance(m, str) else None for m in table["growth_method"]])
+    # two tables so neither needs a horizontal scroll: profit first, then growth and effort
+    for cols in (["rank", "channel", "revenue", "share", "gross_profit", "gross_margin", "contribution_profit",
+                  "contribution_margin", "ad_spend", "tacos"],
+                 ["rank", "channel", "orders", "aov", "growth", "growth_method", "volatility", "ops_hours",
+                  "profit_per_hour"]):
+        show_table(shown[cols], lang=ctx.lang, currency=ctx.currency,
+                   money=[c for c in ("revenue", "gross_profit", "contribution_profit", "ad_spend", "aov",
+                                      "profit_per_hour") if c in cols],
+                   pct=[c for c in ("share", "gross_margin", "contribution_margin", "tacos") if c in cols],
+                   growth=[c for c in ("growth",) if c in cols], ratio=[c for c in ("volatility",) if c in cols],
+                   number=[c for c in ("rank", "orders", "ops_hours") if c in cols],
+                   labels={c: ctx.t(f"channels.col.{c}") for c in cols})
+    ctx.write_table("channels", table)
+    if table.attrs.get("rank_by") == "profit_per_hour":
+        note(ctx.t("channels.note.rank_by_hour"))
+    else:
+        missing = [str(c) for c in table.index[~(table["ops_hours"] > 0)]]
+        note(ctx.t("channels.note.rank_by_profit", channels=_list(missing, ctx.lang)))
+    if (table["growth_method"] == "trend").any():
+        note(ctx.t("channels.note.trend_used", previous=ctx.period.year_earlier().label))
+    if table["contribution_profit"].isna().any():
+        note(ctx.t("channels.note.costs_missing"))
+
+
+def show_classes(ctx) -> None:
+    """Each channel's class with the sentence that decided it."""
+    from .audit import show_table
+    from .report.display import heading, note
+    table = analyse(ctx)
+    if table.empty:
+        return
+    heading(ctx.t("channels.h.classes"))
+    rows = pd.DataFrame({"channel": table.index, "class": [ctx.t(f"channels.class.{c}") for c in table["class"]],
+                         "reason": table["reason"]})
+    show_table(rows, lang=ctx.lang, currency=ctx.currency, labels={c: ctx.t(f"channels.col.{c}") for c in rows})
+    if len(table) == 1:
+        note(ctx.t("channels.note.single", channel=str(table.index[0])))
+
+
+def show_chart(ctx) -> None:
+    from .report.display import heading, show
+    table = analyse(ctx)
+    if table.empty:
+        return
+    heading(ctx.t("channels.h.chart"))
+    show(bubble_chart(table, ctx.lang, ctx.currency, ctx.thresholds(DEFAULTS)))
+
+
+def show_concentration(ctx) -> None:
+    from .report.display import heading, note, para
+    table = analyse(ctx)
+    if table.empty:
+        return
+    heading(ctx.t("channels.h.concentration"))
+    conc = concentration(table, ctx.thresholds(DEFAULTS), ctx.lang)
+    (note if conc["red"] else para)(conc["message"])
+    ctx.record("channel_concentration", {k: conc[k] for k in ("channel", "share", "threshold", "status")})
+
+
+def show_recommendations(ctx) -> None:
+    from .report.display import bullets, heading
+    table = analyse(ctx)
+    if table.empty:
+        return
+    heading(ctx.t("channels.h.advice"))
+    bullets(recommendations(table, ctx.lang))
+
+
+def show_thresholds(ctx) -> None:
+    """The thresholds this report used, so a reader can check every call (settings.yaml overrides them)."""
+    from .audit import show_table
+    from .report.display import heading, note
+    heading(ctx.t("channels.h.thresholds"))
+    used = ctx.thresholds(DEFAULTS)
+    rows = pd.DataFrame({"setting": list(used), "meaning": [ctx.t(f"channels.threshold.{k}") for k in used],
+                         "value": [_signed_pct(v, ctx.lang) if v < 0 else _pct(v, ctx.lang) for v in used.values()],
+                         "default": [DEFAULTS[k] != v for k, v in used.items()]})
+    rows["default"] = [ctx.t("channels.threshold.changed") if c else ctx.t("channels.threshold.default")
+                       for c in rows["default"]]
+    show_table(rows, lang=ctx.lang, currency=ctx.currency, labels={c: ctx.t(f"channels.col.{c}") for c in rows})
+    note(ctx.t("channels.note.thresholds"))
+
+
+def finish(ctx) -> None:
+    """metrics.json `channels`, the finding for the index page, then save."""
+    table = analyse(ctx)
+    ctx.record("channels", metrics_json(table))
+    if table.empty:
+        ctx.finding(ctx.t("channels.finding_none", period=ctx.period.label))
+    else:
+        by = {cls: list(table.index[table["class"] == cls]) for cls in CLASSES}
+        top = table.index[0]
+        ctx.finding(ctx.t("channels.finding", n=len(table), cash_cow=_list(by["cash_cow"], ctx.lang),
+                          potential=_list(by["potential"], ctx.lang), problem=_list(by["problem"], ctx.lang),
+                          top=str(top), basis=ctx.t(f"channels.rank_by.{table.attrs.get('rank_by')}")))
+    ctx.save()

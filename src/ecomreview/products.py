@@ -343,3 +343,194 @@ def summary(table: pd.DataFrame, lang: str = "zh", currency: str = "USD") -> lis
             out.append(_t(f"products.summary.{cls}", lang, count=len(part), share=share,
                           revenue=_money(part["revenue"].sum(), currency, lang)))
     return out
+
+
+# --- the step's report (notebooks/03_products.ipynb) -------------------------------------------------
+
+# The HTML shows this many SKUs per table; the CSVs under tables/ hold them all.
+SHOWN_ROWS = 60
+# The action lists a seller works through on Monday, in that order (SPEC §4.3; issue 3).
+WORK_LISTS = ("restock", "clearance", "fix", "delist", "reprice")
+
+
+def analyse(ctx) -> pd.DataFrame:
+    """product_table for the context's review and period (computed once per review, period and language)."""
+    key = ("products", ctx.period.label, ctx.lang)
+    cache = ctx.review.cache
+    if key not in cache:
+        review, period = ctx.review, ctx.period
+        thr = ctx.thresholds(DEFAULTS)
+        prev_p = period.year_earlier()
+        k = ctx.kpis_by("sku")
+        traffic = k.loc[k["sessions"].notna(), ["sessions", "traffic_orders"]].rename(
+            columns={"traffic_orders": "orders"})
+        cache[key] = product_table(
+            k, ctx.kpis_by("sku", prev_p) if review.has_data(prev_p) else None,
+            monthly_units(review, period), units_last(review, period, int(thr["slow_days"])),
+            review.products, ctx.summary["kpis"], traffic if len(traffic) else None, thr, ctx.lang, ctx.currency)
+    return cache[key]
+
+
+def monthly_units(review, period) -> pd.DataFrame:
+    """Units sold per month of P (rows, every month) and SKU (columns); 0 for a month without sales."""
+    from .metrics import period_lines
+    lines = period_lines(review, period)
+    out = lines.pivot_table(index="month", columns="sku", values="quantity", aggfunc="sum", fill_value=0)
+    return out.astype(float).reindex(pd.Index(period.months, name="month"), fill_value=0.0).rename(columns=str)
+
+
+def units_last(review, period, days: int = 90) -> pd.Series:
+    """Units per SKU sold in the last `days` days of P (both ends included)."""
+    from .metrics import period_lines
+    from .period import Window
+    window = Window(max(period.start, period.end - pd.Timedelta(days=days - 1)), period.end)
+    lines = period_lines(review, window)
+    return lines.groupby(lines["sku"].astype(str))["quantity"].sum()
+
+
+def _actions_text(codes, lang: str) -> str:
+    return _t("products.sep", lang).join(_t(f"products.action.{c}", lang) for c in str(codes).split(";") if c)
+
+
+def _shown(table: pd.DataFrame, ctx) -> pd.DataFrame:
+    return table.assign(sku=table.index, class_label=[ctx.t(f"products.class.{c}") for c in table["class"]],
+                        action_label=[_actions_text(a, ctx.lang) for a in table["action"]])
+
+
+def _show_sku_table(ctx, table: pd.DataFrame, cols: list[str], csv_name: str | None = None) -> None:
+    from .audit import show_table
+    from .report.display import note
+    show_table(_shown(table, ctx)[cols], lang=ctx.lang, currency=ctx.currency,
+               money=[c for c in ("revenue", "gross_profit") if c in cols],
+               pct=[c for c in ("gross_margin", "return_rate", "share", "conversion_rate") if c in cols],
+               ratio=[c for c in ("units_cv",) if c in cols],
+               number=[c for c in ("units", "stock_on_hand", "units_last_90", "days_of_cover", "sessions",
+                                   "months_with_sales") if c in cols],
+               growth=[c for c in ("growth",) if c in cols],
+               labels={c: ctx.t(f"products.col.{c}") for c in cols}, max_rows=SHOWN_ROWS)
+    if csv_name and len(table) > SHOWN_ROWS:
+        note(ctx.t("products.note.full_list", shown=SHOWN_ROWS, total=len(table), file=f"tables/{csv_name}.csv"))
+
+
+def show_intro(ctx) -> None:
+    from .report.display import heading, para
+    heading(ctx.t("products.title"), 1)
+    para(ctx.t("products.intro", period=ctx.period.label, currency=ctx.currency))
+
+
+def show_summary(ctx) -> None:
+    """How many SKUs fell in each class and what share of revenue they carry, plus what data was missing."""
+    from .report.display import bullets, heading, note
+    table = analyse(ctx)
+    heading(ctx.t("products.h.summary"))
+    if table.empty:
+        note(ctx.t("products.note.no_sales", period=ctx.period.label))
+        return
+    bullets(summary(table, ctx.lang, ctx.currency))
+    if table["stock_on_hand"].isna().all():
+        note(ctx.t("products.note.stock_needed"))
+    if table["gross_margin"].isna().any():
+        note(ctx.t("products.note.costs_needed", count=int(table["gross_margin"].isna().sum())))
+    if not ctx.review.has_data(ctx.period.year_earlier()):
+        note(ctx.t("products.note.no_previous", previous=ctx.period.year_earlier().label))
+
+
+def show_actions(ctx) -> None:
+    """The Monday lists: restock, clear, fix, delist, reprice — each a table here and a CSV under tables/."""
+    from .report.display import heading, note, para
+    table = analyse(ctx)
+    if table.empty:
+        return
+    heading(ctx.t("products.h.actions"))
+    lists = action_lists(table)
+    cols = ["sku", "product_name", "revenue", "gross_margin", "return_rate", "stock_on_hand", "days_of_cover",
+            "reason"]
+    for name in WORK_LISTS:
+        part = lists[name]
+        heading(ctx.t(f"products.list.{name}", count=len(part)), 3)
+        para(ctx.t(f"products.list.{name}.why"))
+        if part.empty:
+            note(ctx.t("products.list.empty"))
+            continue
+        ctx.write_table(f"products_{name}", part)
+        _show_sku_table(ctx, part, cols, f"products_{name}")
+
+
+def show_all(ctx) -> None:
+    """Every SKU with its numbers, class, action and reason (the full list is tables/products.csv)."""
+    from .report.display import heading
+    table = analyse(ctx)
+    if table.empty:
+        return
+    heading(ctx.t("products.h.all"))
+    ctx.write_table("products", table)
+    # numbers and verdicts in one table, the reason sentences in a second: together they do not fit a page
+    _show_sku_table(ctx, table, ["sku", "units", "revenue", "share", "gross_margin", "return_rate",
+                                 "months_with_sales", "units_cv", "growth", "stock_on_hand", "days_of_cover",
+                                 "class_label", "action_label"], "products")
+    heading(ctx.t("products.h.reasons"), 3)
+    _show_sku_table(ctx, table, ["sku", "product_name", "class_label", "action_label", "reason"], "products")
+
+
+def show_quadrants(ctx) -> None:
+    from .audit import show_table
+    from .report.display import heading, note, show
+    table = analyse(ctx)
+    heading(ctx.t("products.h.quadrants"))
+    quads = quadrants(table, ctx.lang)
+    if quads.empty:
+        note(ctx.t("products.note.traffic_needed"))
+        return
+    show(quadrant_chart(quads, ctx.lang))
+    ctx.write_table("products_quadrants", quads)
+    rows = quads.assign(sku=quads.index, quadrant=[ctx.t(f"products.quadrant.{q}.label") for q in quads["quadrant"]])
+    show_table(rows[["sku", "sessions", "conversion_rate", "quadrant", "diagnosis"]], lang=ctx.lang,
+               currency=ctx.currency, number=("sessions",), pct=("conversion_rate",), max_rows=SHOWN_ROWS,
+               labels={c: ctx.t(f"products.col.{c}") for c in ("sku", "sessions", "conversion_rate", "quadrant",
+                                                                  "diagnosis")})
+
+
+def show_pareto(ctx) -> None:
+    from .report.display import heading, para, show
+    table = analyse(ctx)
+    if table.empty:
+        return
+    heading(ctx.t("products.h.pareto"))
+    show(pareto_chart(table, ctx.lang, ctx.currency))
+    abc = abc_classes(table)
+    total = table["revenue"].sum()
+    counts = {b: int((abc == b).sum()) for b in "ABC"}
+    shares = {b: (table.loc[abc == b, "revenue"].sum() / total if total > 0 else None) for b in "ABC"}
+    para(ctx.t("products.pareto.summary", a=counts["A"], b=counts["B"], c=counts["C"], total=len(table),
+               a_share=_pct(shares["A"], ctx.lang), b_share=_pct(shares["B"], ctx.lang),
+               c_share=_pct(shares["C"], ctx.lang)))
+
+
+def show_thresholds(ctx) -> None:
+    from .audit import show_table
+    from .report.display import heading, note
+    heading(ctx.t("products.h.thresholds"))
+    used = ctx.thresholds(DEFAULTS)
+    fractions = {"problem_return_rate_min", "hit_revenue_share", "evergreen_month_share"}
+    rows = pd.DataFrame({
+        "setting": list(used), "meaning": [ctx.t(f"products.threshold.{k}") for k in used],
+        "value": [_pct(v, ctx.lang) if k in fractions else f"{v:g}" for k, v in used.items()],
+        "source": [ctx.t("products.threshold." + ("changed" if DEFAULTS[k] != v else "default"))
+                   for k, v in used.items()]})
+    show_table(rows, lang=ctx.lang, currency=ctx.currency, labels={c: ctx.t(f"products.col.{c}") for c in rows})
+    note(ctx.t("products.note.thresholds"))
+
+
+def finish(ctx) -> None:
+    """metrics.json `products`, the finding for the index page, then save."""
+    table = analyse(ctx)
+    ctx.record("products", metrics_json(table))
+    if table.empty:
+        ctx.finding(ctx.t("products.finding_none", period=ctx.period.label))
+    else:
+        lists = action_lists(table)
+        counts = {cls: int((table["class"] == cls).sum()) for cls in CLASSES}
+        ctx.finding(ctx.t("products.finding", n=len(table), hits=counts["hit"], evergreen=counts["evergreen"],
+                          problem=counts["problem"], restock=len(lists["restock"]), clearance=len(lists["clearance"]),
+                          fix=len(lists["fix"]), delist=len(lists["delist"]), reprice=len(lists["reprice"])))
+    ctx.save()
