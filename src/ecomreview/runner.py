@@ -145,22 +145,249 @@ def run_review(workspace: str | Path, period: str, *, out: str | Path = "reports
 
 
 def _execute(chosen, work: Path, params: dict, timings: dict, log) -> None:
-    import papermill as pm
-    from papermill.exceptions import PapermillExecutionError
+    """Execute the chosen step notebooks into ``work/notebooks``: steps 1–4 side by side, then step 5.
 
+    Notebooks run in warm kernels from this process's pool (``_KERNELS``): each kernel is started once,
+    with pandas, matplotlib and the kit already imported, and is reset between notebooks, so a batch pays
+    for kernel start-up and imports once per worker instead of once per notebook. Up to ``step_kernels()``
+    notebooks run at the same time. Raises StepFailed for the first failing step (in step order); the
+    failed notebook is written with its outputs up to the error.
+    """
+    t0 = time.perf_counter()
     src = notebooks_dir()
-    for sid, nb, _ in STEPS:
-        if sid not in chosen:
-            continue
-        t0 = time.perf_counter()
-        out_nb = work / "notebooks" / f"{nb}.ipynb"
-        log(f"running {nb}")
+    todo = [(sid, nb) for sid, nb, _ in STEPS if sid in chosen]
+    # Step 5 reads the findings of steps 1–4 (out_dir/parts/*.json), so it waits for them.
+    waves = [[s for s in todo if s[0] != "plan"], [s for s in todo if s[0] == "plan"]]
+    parallel = step_kernels(Path(params["cache"]).stat().st_size if params.get("cache") else 0)
+    for wave in filter(None, waves):
+        _KERNELS.run(_run_wave(wave, src, work, params, timings, log, parallel))
+    timings["execute"] = time.perf_counter() - t0
+
+
+# Above this prepared-review size (bytes of the pickle; ~400k order lines) steps run one at a time: every
+# kernel holds its own copy of the review plus the step's working frames, several times the pickle's size.
+BIG_REVIEW_BYTES = 150_000_000
+
+
+def step_kernels(cache_bytes: int = 0) -> int:
+    """How many step notebooks of one review run at once.
+
+    ECOMREVIEW_STEP_KERNELS when set; else 1 for a big review (memory), else the CPU count (at most 4).
+    """
+    value = os.environ.get("ECOMREVIEW_STEP_KERNELS", "")
+    if value.strip().isdigit() and int(value) > 0:
+        return int(value)
+    if cache_bytes > BIG_REVIEW_BYTES:
+        return 1
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+async def _run_wave(wave, src: Path, work: Path, params: dict, timings: dict, log, parallel: int) -> None:
+    import asyncio
+
+    gate = asyncio.Semaphore(parallel)
+    failed = []
+
+    async def one(sid: str, nb: str) -> None:
+        async with gate:
+            if failed:        # a sibling step already failed: the run is lost, do not start more work
+                return
+            t0 = time.perf_counter()
+            log(f"running {nb}")
+            try:
+                await _run_notebook(src / f"{nb}.ipynb", work / "notebooks" / f"{nb}.ipynb", sid, params,
+                                    str(work.resolve()))
+            except BaseException:
+                failed.append(sid)
+                raise
+            timings[sid] = time.perf_counter() - t0
+            log(f"finished {nb} in {timings[sid]:.1f} s")
+
+    # Wait for every started notebook before reporting, so none is still writing into the run's folder.
+    results = await asyncio.gather(*(one(sid, nb) for sid, nb in wave), return_exceptions=True)
+    for res in results:
+        if isinstance(res, BaseException):
+            raise res
+
+
+async def _run_notebook(src_nb: Path, out_nb: Path, sid: str, params: dict, cwd: str) -> None:
+    """Parameterise like papermill (an ``injected-parameters`` cell), execute with nbclient, write the result."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, DeadKernelError
+    from papermill.iorw import load_notebook_node
+    from papermill.parameterize import parameterize_notebook
+
+    nb = parameterize_notebook(load_notebook_node(str(src_nb)), params, kernel_name="python3", language="python")
+    nb.metadata["papermill"] = {"input_path": str(src_nb), "output_path": str(out_nb), "parameters": params}
+    kernel = await _KERNELS.acquire(cwd)
+    healthy = False
+    try:
+        client = NotebookClient(nb, km=kernel.km, kernel_name="python3", timeout=None, allow_errors=False)
+        client.kc = kernel.kc
         try:
-            pm.execute_notebook(str(src / f"{nb}.ipynb"), str(out_nb), parameters=params, progress_bar=False,
-                                log_output=False, kernel_name="python3", cwd=str(work))
-        except PapermillExecutionError as exc:
+            await client.async_execute()
+            healthy = True
+        except CellExecutionError as exc:
+            healthy = True    # the kernel is fine, the notebook's code raised
             raise StepFailed(sid, f"{exc.ename}: {exc.evalue}", out_nb) from None
-        timings[sid] = time.perf_counter() - t0
+        except DeadKernelError:
+            raise StepFailed(sid, "the notebook's kernel died (out of memory?)", out_nb) from None
+        finally:
+            nbformat.write(nb, str(out_nb))
+    finally:
+        await _KERNELS.release(kernel, healthy)
+
+
+# Code run once in a new kernel: the imports every step notebook needs, so each notebook starts warm.
+_WARMUP = """
+import importlib as _il
+for _m in ("pandas", "numpy", "matplotlib.pyplot", "ecomreview.context", "ecomreview.report.display",
+           "ecomreview.audit", "ecomreview.channels", "ecomreview.products", "ecomreview.campaigns",
+           "ecomreview.goals", "ecomreview.goal_tracker"):
+    try:
+        _il.import_module(_m)
+    except Exception:   # a step module that does not exist yet fails in its own notebook, with its message
+        pass
+"""
+# Code run after each notebook whose kernel is kept: empty namespace, no figures, memory given back now
+# (an idle kernel must not hold a large review while the next one loads).
+_RESET = """
+get_ipython().run_line_magic("reset", "-f")
+import gc as _gc, matplotlib.pyplot as _plt
+_plt.close("all")
+_gc.collect()
+del _gc, _plt
+"""
+_CHDIR = "import os as _os; _os.chdir({cwd!r}); del _os"
+
+
+@dataclass
+class _Kernel:
+    km: object
+    kc: object
+
+
+class _KernelPool:
+    """Warm IPython kernels of this process, all driven from one event-loop thread.
+
+    One loop owns every kernel client (zmq sockets belong to the loop that made them), which also lets
+    ``run_review`` be called from any thread: a notebook with its own loop, a Dask worker thread.
+    """
+
+    max_idle = 4
+
+    def __init__(self):
+        import threading
+        self._idle: list[_Kernel] = []
+        self._loop = None
+        self._lock = threading.Lock()
+
+    def run(self, coro, grace: float = 15.0):
+        """Run a coroutine on the pool's loop and wait for it (from any thread but the loop's own).
+
+        On Ctrl-C (or any error here) the coroutine is cancelled, and this waits up to ``grace`` seconds
+        for its notebooks to be written and their kernels stopped, so nothing writes into the run's
+        folder after the runner has moved it aside.
+        """
+        import asyncio
+        import threading
+        loop = self._ensure_loop()
+        finished = threading.Event()
+
+        async def tracked():
+            try:
+                return await coro
+            finally:
+                finished.set()
+
+        fut = asyncio.run_coroutine_threadsafe(tracked(), loop)
+        try:
+            return fut.result()
+        except BaseException:
+            fut.cancel()
+            finished.wait(grace)
+            raise
+
+    def _ensure_loop(self):
+        import asyncio
+        import atexit
+        import threading
+        with self._lock:
+            if self._loop is None:
+                self._loop = asyncio.new_event_loop()
+                threading.Thread(target=self._loop.run_forever, name="ecomreview-kernels", daemon=True).start()
+                atexit.register(self.shutdown)
+            return self._loop
+
+    async def acquire(self, cwd: str) -> _Kernel:
+        while self._idle:
+            kernel = self._idle.pop()
+            if await kernel.km.is_alive():
+                await self._exec(kernel, _CHDIR.format(cwd=cwd))
+                return kernel
+            await self._stop(kernel)
+        return await self._start(cwd)
+
+    async def release(self, kernel: _Kernel, healthy: bool) -> None:
+        if healthy and len(self._idle) < self.max_idle:
+            try:
+                await self._exec(kernel, _RESET)
+            except Exception:      # a kernel that cannot be reset is not reused
+                await self._stop(kernel)
+                return
+            self._idle.append(kernel)
+        else:
+            await self._stop(kernel)
+
+    async def _start(self, cwd: str) -> _Kernel:
+        from jupyter_client.manager import AsyncKernelManager
+        km = AsyncKernelManager(kernel_name="python3")
+        # No history database: parallel kernels would contend for one SQLite file.
+        await km.start_kernel(cwd=cwd, extra_arguments=["--HistoryManager.hist_file=:memory:"])
+        kc = km.client()
+        kc.start_channels()
+        try:
+            await kc.wait_for_ready(timeout=60)
+            kernel = _Kernel(km, kc)
+            await self._exec(kernel, _WARMUP)
+        except BaseException:
+            kc.stop_channels()
+            await km.shutdown_kernel(now=True)
+            raise
+        return kernel
+
+    @staticmethod
+    async def _exec(kernel: _Kernel, code: str) -> None:
+        reply = await kernel.kc.execute_interactive(code, store_history=False, output_hook=lambda msg: None,
+                                                    timeout=120)
+        if reply["content"]["status"] != "ok":
+            raise RuntimeError(f"kernel set-up failed: {reply['content'].get('evalue', '')}")
+
+    @staticmethod
+    async def _stop(kernel: _Kernel) -> None:
+        kernel.kc.stop_channels()
+        try:
+            await kernel.km.shutdown_kernel(now=True)
+        except Exception:   # already gone
+            pass
+
+    def shutdown(self) -> None:
+        """Stop every idle kernel (at exit; kernels also exit by themselves when this process dies)."""
+        import asyncio
+        if self._loop is None or not self._loop.is_running():
+            return
+        idle, self._idle = self._idle, []
+
+        async def stop_all():
+            await asyncio.gather(*(self._stop(k) for k in idle))
+        try:
+            asyncio.run_coroutine_threadsafe(stop_all(), self._loop).result(timeout=30)
+        except Exception:
+            pass
+
+
+_KERNELS = _KernelPool()
 
 
 def _render(chosen, work: Path, settings: dict, p: Period, lang: str, currency: str, timings: dict) -> None:
