@@ -171,7 +171,6 @@ def health_check(k: dict, by_channel: pd.DataFrame | None, dcover: float | None,
 
 def data_quality(review: Review, period: Period) -> pd.DataFrame:
     """Counts and examples of every SPEC §4.1 data-quality check (check, count, examples)."""
-    raw = review.raw_orders
     L = review.lines
     in_p = period.contains(L["order_date"])
     known_channels = set(L["channel"]) | set(review.channels["channel"].dropna())
@@ -182,9 +181,8 @@ def data_quality(review: Review, period: Period) -> pd.DataFrame:
 
     cancelled = review.cancelled
     add("cancelled_lines", len(cancelled), cancelled["order_id"].astype(str).unique())
-    cols = [c for c in raw.columns if c not in ("_row", "month")]
-    dup = raw.duplicated(cols, keep="first")
-    add("duplicate_lines", dup.sum(), (f"row {r}" for r in raw.loc[dup, "_row"]))
+    dup_rows = raw_facts(review)["duplicate_rows"]
+    add("duplicate_lines", len(dup_rows), (f"row {r}" for r in dup_rows))
     add("lines_outside_period", (~in_p).sum(), L.loc[~in_p, "order_date"].dt.strftime("%Y-%m-%d").unique())
     no_cost = L[in_p & ~L["has_cost"]]
     add("skus_without_cost", no_cost["sku"].nunique(), no_cost["sku"].unique())
@@ -212,19 +210,36 @@ def data_quality(review: Review, period: Period) -> pd.DataFrame:
     return out
 
 
+def raw_facts(review: Review) -> dict:
+    """What the audit needs from the raw order table, computed once and kept in the review's cache.
+
+    The runner computes this before handing the review to the step kernels without the raw table (it is
+    as large as the lines): duplicate_rows (source rows of exact duplicates, the first kept) and the
+    raw_counts figures.
+    """
+    if "raw_facts" not in review.cache:
+        raw = review.raw_orders
+        cols = [c for c in raw.columns if c not in ("_row", "month")]
+        dup = raw.duplicated(cols, keep="first")
+        review.cache["raw_facts"] = {
+            "duplicate_rows": raw.loc[dup, "_row"].tolist(),
+            "counts": {
+                "lines": int(len(raw)),
+                "orders": int(raw["order_id"].nunique()),
+                "customers": int(raw["customer_id"].nunique()),
+                "countries": int(raw["country"].nunique()),
+                "cancelled_lines": int(len(review.cancelled)),
+                "lines_without_customer": int(raw["customer_id"].isna().sum()),
+                "first_date": raw["order_date"].min().strftime("%Y-%m-%d") if len(raw) else None,
+                "last_date": raw["order_date"].max().strftime("%Y-%m-%d") if len(raw) else None,
+            },
+        }
+    return review.cache["raw_facts"]
+
+
 def raw_counts(review: Review) -> dict:
     """What the data holds before any exclusion: lines, orders (invoices), customers, countries."""
-    raw = review.raw_orders
-    return {
-        "lines": int(len(raw)),
-        "orders": int(raw["order_id"].nunique()),
-        "customers": int(raw["customer_id"].nunique()),
-        "countries": int(raw["country"].nunique()),
-        "cancelled_lines": int(len(review.cancelled)),
-        "lines_without_customer": int(raw["customer_id"].isna().sum()),
-        "first_date": raw["order_date"].min().strftime("%Y-%m-%d") if len(raw) else None,
-        "last_date": raw["order_date"].max().strftime("%Y-%m-%d") if len(raw) else None,
-    }
+    return dict(raw_facts(review)["counts"])
 
 
 # ------------------------------------------------------------------ charts (return Figures; never shown here)
