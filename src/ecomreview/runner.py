@@ -8,6 +8,7 @@ import json
 import os
 import pickle
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -276,6 +277,19 @@ del _gc, _plt
 _CHDIR = "import os as _os; _os.chdir({cwd!r}); del _os"
 
 
+_IPC = {"dir": None, "n": 0}
+
+
+def _ipc_prefix() -> str:
+    """A fresh socket-path prefix in this process's private folder (removed when the process exits)."""
+    if _IPC["dir"] is None:
+        import atexit
+        _IPC["dir"] = tempfile.mkdtemp(prefix="ecomreview-kernels-")
+        atexit.register(shutil.rmtree, _IPC["dir"], True)
+    _IPC["n"] += 1
+    return str(Path(_IPC["dir"]) / f"k{_IPC['n']}")
+
+
 @dataclass
 class _Kernel:
     km: object
@@ -356,7 +370,8 @@ class _KernelPool:
 
     async def _start(self, cwd: str) -> _Kernel:
         from jupyter_client.manager import AsyncKernelManager
-        km = AsyncKernelManager(kernel_name="python3")
+        # ipc: local sockets, no TCP ports (and no "running over TCP without encryption" warning on stderr)
+        km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=_ipc_prefix())
         # No history database: parallel kernels would contend for one SQLite file.
         await km.start_kernel(cwd=cwd, extra_arguments=["--HistoryManager.hist_file=:memory:"])
         kc = km.client()
