@@ -41,7 +41,11 @@ def test_money_compact_for_kpi_cards():
     assert fmt.money_compact(1_234_567, "USD", "en") == "$1.2M"
     assert fmt.money_compact(1_234_567, "USD", "zh") == "US$123.5万"   # 123.4567万 → 123.5万
     assert fmt.money_compact(1_200_000, "CNY", "zh") == "¥120万"
-    assert fmt.money_compact(512, "USD", "en") == "$512"
+    assert fmt.money_compact(512, "USD", "en") == "$512.00"
+    # below the first compact unit Babel printed every digit ("US$49.561068" on a KPI card): cents instead
+    assert fmt.money_compact(49.561068, "USD", "zh") == "US$49.56"
+    assert fmt.money_compact(9_999.5, "USD", "zh") == "US$9,999.50"       # below 1万
+    assert fmt.money_compact(1_234.5, "USD", "en") == "$1.2K"
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

@@ -73,10 +73,13 @@ def money(x, currency: str, lang: str, digits: int = 2) -> str:
 
 
 def money_compact(x, currency: str, lang: str) -> str:
-    """A short amount for KPI cards: "$1.2M" (en), "US$123.5万" (zh); below 1,000 in full."""
+    """A short amount for KPI cards: "$1.2M" (en), "US$123.5万" (zh); below the first compact unit
+    (1,000 in en, 10,000 in zh) the full amount with cents ("$49.56"), since Babel would print every digit."""
     v = _value(x)
     if v is None:
         return ABSENT
+    if abs(v) < (10_000 if lang == "zh" else 1_000):
+        return money(v, currency, lang)
     return format_compact_currency(v, currency, locale=_locale(lang), fraction_digits=1)
 
 
