@@ -466,8 +466,8 @@ def show_all(ctx) -> None:
     ctx.write_table("products", table)
     # numbers and verdicts in one table, the reason sentences in a second: together they do not fit a page
     _show_sku_table(ctx, table, ["sku", "units", "revenue", "share", "gross_margin", "return_rate",
-                                 "months_with_sales", "units_cv", "growth", "stock_on_hand", "days_of_cover",
-                                 "class_label", "action_label"], "products")
+                                 "months_with_sales", "units_cv", "growth", "stock_on_hand", "days_of_cover"],
+                    "products")
     heading(ctx.t("products.h.reasons"), 3)
     _show_sku_table(ctx, table, ["sku", "product_name", "class_label", "action_label", "reason"], "products")
 
