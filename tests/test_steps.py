@@ -189,3 +189,18 @@ def test_thresholds_from_settings_are_used_and_printed(tmp_path, shown):
     shown.clear()
     run_step(products, ws, "2025", "en")
     assert "<td>45</td>" in "".join(shown)
+
+
+def test_plan_suggests_goals_for_the_largest_problem_products_only(tmp_path):
+    from ecomreview import goals
+    out = tmp_path / "out"
+    (out / "parts").mkdir(parents=True)
+    # eight problem SKUs with revenue 10, 20, … 80; the five largest (80 … 40) get a suggested goal
+    products_part = {f"P{i}": {"class": "problem", "action": "reprice", "revenue": 10.0 * i} for i in range(1, 9)}
+    products_part["H1"] = {"class": "hit", "action": "replicate", "revenue": 999.0}
+    (out / "parts" / "products.json").write_text(json.dumps({"metrics": {"products": products_part}}))
+    review = prepare(load_workspace(_variant(tmp_path)))
+    ctx = StepContext(step="plan", review=review, period=Period.parse("2025"), lang="en", out_dir=out)
+    f = goals.findings_from_parts(ctx)
+    assert f["problem_products_total"] == 8
+    assert [p["sku"] for p in f["problem_products"]] == ["P8", "P7", "P6", "P5", "P4"]

@@ -863,6 +863,9 @@ def validate_goals(review, period, lang: str = "en") -> list[Goal]:
     return goals
 
 
+SUGGESTED_PRODUCT_GOALS = 5   # problem products that get a suggested goal (largest revenue first)
+
+
 def findings_from_parts(ctx) -> dict:
     """What steps 1–4 found (from their saved results when the runner ran them, else from the metrics)."""
     import json as _json
@@ -876,9 +879,14 @@ def findings_from_parts(ctx) -> dict:
     f["unprofitable_campaigns"] = [c for c, v in (parts.get("campaigns") or {}).items()
                                    if v.get("verdict") == "unprofitable"]
     stock = ctx.review.products.set_index("sku")["stock_on_hand"] if len(ctx.review.products) else pd.Series()
+    problem = [(s, v) for s, v in (parts.get("products") or {}).items() if v.get("class") == "problem"]
+    # A plan of hundreds of SKU goals is no plan: suggest goals for the largest problem products only;
+    # the rest stay in step 3's action lists.
+    problem.sort(key=lambda sv: -(_num(sv[1].get("revenue")) or 0.0))
+    f["problem_products_total"] = len(problem)
     f["problem_products"] = [{"sku": s, "action": v.get("action"), "return_rate": v.get("return_rate"),
                               "stock_on_hand": _num(stock.get(s))}
-                             for s, v in (parts.get("products") or {}).items() if v.get("class") == "problem"]
+                             for s, v in problem[:SUGGESTED_PRODUCT_GOALS]]
     return f
 
 
@@ -901,6 +909,9 @@ def show_plan(ctx) -> None:
         suggested = suggest_goals(findings, plan_year=year, lang=lang)
         goals, _ = check_goals(suggested, source_file="suggested", plan_year=year, lang=lang)
         para(t("goals.report.suggested", lang, n=len(goals), year=year))
+        left = findings.get("problem_products_total", 0) - len(findings.get("problem_products") or [])
+        if left > 0:
+            note(t("goals.report.more_problem_products", lang, n=left, shown=SUGGESTED_PRODUCT_GOALS))
     if not goals:
         note(t("goals.report.none", lang))
         ctx.record("goals", {})
