@@ -204,3 +204,9 @@ def test_plan_suggests_goals_for_the_largest_problem_products_only(tmp_path):
     f = goals.findings_from_parts(ctx)
     assert f["problem_products_total"] == 8
     assert [p["sku"] for p in f["problem_products"]] == ["P8", "P7", "P6", "P5", "P4"]
+
+
+def test_a_partial_previous_year_is_flagged(tmp_path, shown):
+    # TINY's 2024 has sales in June only: YoY compares 2025 with one month of 2024
+    run_step(channels, _variant(tmp_path), "2025", "en")
+    assert "has sales in only 1 of 12 months" in "".join(shown)

@@ -290,7 +290,9 @@ def bubble_chart(table: pd.DataFrame, lang: str = "zh", currency: str = "USD",
     fig, ax = charts.figure(_t("channels.chart.title", lang), _t("channels.chart.xlabel", lang),
                             _t("channels.chart.ylabel", lang), size=(8, 5.5))
     shown = table[table["growth"].notna() & table["share"].notna()]
-    profit = pd.to_numeric(shown["contribution_profit"], errors="coerce").fillna(0.0)
+    raw_profit = pd.to_numeric(shown["contribution_profit"], errors="coerce")
+    is_loss = raw_profit.notna() & (raw_profit <= 0)  # unknown profit (no costs) is not drawn as a loss
+    profit = raw_profit.fillna(0.0)
     biggest = profit.abs().max() if len(profit) else 0.0
     sizes = 80 + 1500 * profit.abs() / biggest if biggest > 0 else pd.Series(200.0, index=shown.index)
     handles = []
@@ -299,14 +301,14 @@ def bubble_chart(table: pd.DataFrame, lang: str = "zh", currency: str = "USD",
         if not part.any():
             continue
         colour = CLASS_COLOURS[cls]
-        gain, loss = part & (profit > 0), part & (profit <= 0)
+        gain, loss = part & ~is_loss, part & is_loss
         ax.scatter(shown.loc[gain, "share"], shown.loc[gain, "growth"], s=sizes[gain], color=colour, alpha=0.6)
         # losses hollow, so a big loss never looks like a big earner
         ax.scatter(shown.loc[loss, "share"], shown.loc[loss, "growth"], s=sizes[loss],
                    facecolors="none", edgecolors=colour, linewidths=2)
         handles.append(Line2D([], [], ls="", marker="o", markersize=9, color=colour, alpha=0.6,
                               label=_t(f"channels.class.{cls}", lang)))
-    if (profit <= 0).any():
+    if is_loss.any():
         handles.append(Line2D([], [], ls="", marker="o", markersize=9, markerfacecolor="none",
                               markeredgecolor="#333333", label=_t("channels.chart.loss", lang)))
     for ch, row in shown.iterrows():
@@ -350,6 +352,12 @@ def monthly_revenue(review, period) -> pd.DataFrame:
     return out.reindex(pd.Index(period.months, name="month"), fill_value=0.0).rename(columns=str)
 
 
+def _months_with_sales(review, period) -> int:
+    """How many months of ``period`` have at least one order line."""
+    from .metrics import period_lines
+    return int(period_lines(review, period, ["month"])["month"].nunique())
+
+
 def _list(names, lang: str) -> str:
     return _t("channels.list_sep", lang).join(map(str, names)) if len(names) else _t("channels.none", lang)
 
@@ -389,6 +397,10 @@ def show_scorecard(ctx) -> None:
     else:
         missing = [str(c) for c in table.index[~(table["ops_hours"] > 0)]]
         note(ctx.t("channels.note.rank_by_profit", channels=_list(missing, ctx.lang)))
+    prev_months = _months_with_sales(ctx.review, ctx.period.year_earlier())
+    if (table["growth_method"] == "yoy").any() and prev_months < len(ctx.period.months):
+        note(ctx.t("channels.note.partial_previous", previous=ctx.period.year_earlier().label, n=prev_months,
+                   months=len(ctx.period.months)))
     if (table["growth_method"] == "trend").any():
         note(ctx.t("channels.note.trend_used", previous=ctx.period.year_earlier().label))
     if table["contribution_profit"].isna().any():
