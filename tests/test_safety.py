@@ -138,11 +138,15 @@ def _start_run(ws: Path, out: Path) -> subprocess.Popen:
 
 
 def _wait_for_notebook(proc: subprocess.Popen, client_dir: Path, timeout: float = 120) -> None:
-    """Until the run is executing its notebook in the temporary folder."""
+    """Until the run is executing its notebook in the temporary folder.
+
+    The prepared-review cache exists from just before the kernels start until every step has finished (the
+    executed notebook itself is written only when it completes, too late to interrupt reliably).
+    """
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        if list(client_dir.glob(".2025.tmp-*/notebooks/*.ipynb")):
-            time.sleep(0.5)
+        if list(client_dir.glob(".2025.tmp-*/.review.pkl")):
+            time.sleep(1.0)   # the kernel is up and running the notebook (it takes several seconds)
             return
         assert proc.poll() is None, proc.communicate()
         time.sleep(0.05)
