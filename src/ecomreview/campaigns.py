@@ -617,7 +617,9 @@ def show_campaigns(ctx) -> None:
     heading(ctx.t("campaigns.h.campaigns"))
     show(roas_chart(table, ctx.lang))
     ctx.write_table("campaigns", table)
-    shown = table.assign(campaign_id=table.index, verdict=[ctx.t(f"campaigns.verdict.{v}") for v in table["verdict"]])
+    shown = table.assign(campaign_id=table.index,
+                         verdict=[ctx.t(f"campaigns.verdict.{v}") for v in table["verdict"]],
+                         type=[ctx.t(f"campaigns.type.{v}") for v in table["type"]])
     shown = shown.sort_values("spend", ascending=False)
     # reach and cost first, then results and the verdict: one table of all of it would need a scroll bar
     _show(ctx, shown, ["campaign_id", "channel", "type", "spend", "impressions", "clicks", "ctr", "cpc", "cpm"],
