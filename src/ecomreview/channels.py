@@ -452,18 +452,8 @@ def show_recommendations(ctx) -> None:
 
 
 def show_thresholds(ctx) -> None:
-    """The thresholds this report used, so a reader can check every call (settings.yaml overrides them)."""
-    from .audit import show_table
-    from .report.display import heading, note
-    heading(ctx.t("channels.h.thresholds"))
-    used = ctx.thresholds(DEFAULTS)
-    rows = pd.DataFrame({"setting": list(used), "meaning": [ctx.t(f"channels.threshold.{k}") for k in used],
-                         "value": [_signed_pct(v, ctx.lang) if v < 0 else _pct(v, ctx.lang) for v in used.values()],
-                         "default": [DEFAULTS[k] != v for k, v in used.items()]})
-    rows["default"] = [ctx.t("channels.threshold.changed") if c else ctx.t("channels.threshold.default")
-                       for c in rows["default"]]
-    show_table(rows, lang=ctx.lang, currency=ctx.currency, labels={c: ctx.t(f"channels.col.{c}") for c in rows})
-    note(ctx.t("channels.note.thresholds"))
+    ctx.show_thresholds("channels", DEFAULTS,
+                        lambda k, v: _signed_pct(v, ctx.lang) if v < 0 else _pct(v, ctx.lang))
 
 
 def finish(ctx) -> None:

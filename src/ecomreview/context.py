@@ -75,6 +75,24 @@ class StepContext:
     def thresholds(self, defaults: dict) -> dict:
         return self.review.thresholds(defaults)
 
+    def show_thresholds(self, area: str, defaults: dict, value_text) -> None:
+        """The thresholds a step used (settings.yaml overrides the defaults), so a reader can check every call.
+
+        ``value_text(key, value)`` formats one value; texts come from ``<area>.h.thresholds``,
+        ``<area>.threshold.<key>``, ``<area>.col.{setting,meaning,value,source}`` and ``<area>.note.thresholds``.
+        """
+        from .audit import show_table
+        from .report.display import heading, note
+        heading(self.t(f"{area}.h.thresholds"))
+        used = self.thresholds(defaults)
+        rows = pd.DataFrame({
+            "setting": list(used), "meaning": [self.t(f"{area}.threshold.{k}") for k in used],
+            "value": [value_text(k, v) for k, v in used.items()],
+            "source": [self.t(f"{area}.threshold." + ("changed" if defaults[k] != v else "default"))
+                       for k, v in used.items()]})
+        show_table(rows, lang=self.lang, currency=self.currency, labels={c: self.t(f"{area}.col.{c}") for c in rows})
+        note(self.t(f"{area}.note.thresholds"))
+
     def record(self, key: str, value) -> None:
         """Keep a result for metrics.json."""
         self.parts[key] = value

@@ -506,19 +506,13 @@ def show_pareto(ctx) -> None:
                c_share=_pct(shares["C"], ctx.lang)))
 
 
+# Thresholds that are shares (shown as %); the rest are counts of days or multiples.
+_FRACTION_THRESHOLDS = {"problem_return_rate_min", "hit_revenue_share", "evergreen_month_share"}
+
+
 def show_thresholds(ctx) -> None:
-    from .audit import show_table
-    from .report.display import heading, note
-    heading(ctx.t("products.h.thresholds"))
-    used = ctx.thresholds(DEFAULTS)
-    fractions = {"problem_return_rate_min", "hit_revenue_share", "evergreen_month_share"}
-    rows = pd.DataFrame({
-        "setting": list(used), "meaning": [ctx.t(f"products.threshold.{k}") for k in used],
-        "value": [_pct(v, ctx.lang) if k in fractions else f"{v:g}" for k, v in used.items()],
-        "source": [ctx.t("products.threshold." + ("changed" if DEFAULTS[k] != v else "default"))
-                   for k, v in used.items()]})
-    show_table(rows, lang=ctx.lang, currency=ctx.currency, labels={c: ctx.t(f"products.col.{c}") for c in rows})
-    note(ctx.t("products.note.thresholds"))
+    ctx.show_thresholds("products", DEFAULTS,
+                        lambda k, v: _pct(v, ctx.lang) if k in _FRACTION_THRESHOLDS else f"{v:g}")
 
 
 def finish(ctx) -> None:
