@@ -59,9 +59,8 @@ def revenue_by(review: Review, period: Period, by: str) -> pd.DataFrame:
 def customer_mix(review: Review, period: Period) -> pd.DataFrame:
     """New vs returning customers in P, their counts, orders and revenue (lines with a customer_id)."""
     L = metrics.period_lines(review, period)
-    L = L[L["customer_id"].notna()]
-    # reindex, not map: with no customer ids the first-order Series is empty and map() chokes on it
-    first = metrics._first_order_dates(review).reindex(L["customer_id"]).set_axis(L.index)
+    L = L[L["_cust"] >= 0]
+    first = metrics.first_order_dates(review, L["_cust"])
     is_new = (first >= period.start) & (first <= period.end)
     seg = np.where(is_new, "new", "returning")
     g = L.groupby(seg)
@@ -74,11 +73,10 @@ def customer_mix(review: Review, period: Period) -> pd.DataFrame:
 def cohort_retention(review: Review, period: Period) -> pd.DataFrame:
     """Share of each first-order-month cohort (first orders in P) buying again k months later, within P."""
     L = metrics.period_lines(review, period)
-    L = L[L["customer_id"].notna()]
+    L = L[L["_cust"] >= 0]
     if L.empty:
         return pd.DataFrame()
-    first = metrics._first_order_dates(review)
-    cohort = L["customer_id"].map(first).dt.to_period("M")
+    cohort = metrics.first_order_dates(review, L["_cust"]).dt.to_period("M")
     in_p = (cohort >= pd.Period(period.start, "M")) & (cohort <= pd.Period(period.end, "M"))
     L, cohort = L[in_p], cohort[in_p]
     if L.empty:
@@ -566,14 +564,11 @@ def show_diagnosis(ctx) -> None:
 def _extras(ctx) -> dict:
     from . import kpi_catalogue
     from .spread import prorate
-    key = ("extras", ctx.period.label)
-    if key not in ctx.review.cache:
-        r = ctx.review
-        ctx.review.cache[key] = kpi_catalogue.compute_extras(
-            r.lines, r.products, r.traffic, prorate(r.campaigns, ctx.period.start, ctx.period.end), r.expenses,
-            {**ctx.summary["kpis"], "growth_revenue": ctx.summary["growth"].get("revenue")}, ctx.period,
-            ctx.summary["kpis_previous"])
-    return ctx.review.cache[key]
+    r = ctx.review
+    return ctx.memo("extras", lambda: kpi_catalogue.compute_extras(
+        r.lines, r.products, r.traffic, prorate(r.campaigns, ctx.period.start, ctx.period.end), r.expenses,
+        {**ctx.summary["kpis"], "growth_revenue": ctx.summary["growth"].get("revenue")}, ctx.period,
+        ctx.summary["kpis_previous"]))
 
 
 def show_kpi_catalogue(ctx) -> None:

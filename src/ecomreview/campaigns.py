@@ -514,11 +514,11 @@ def analyse(ctx) -> dict:
     Campaigns count in P by the share of their days inside P (SPEC §2); a promotion that overlaps P is
     tested on all order lines, since its before/after windows may run past P.
     """
+    return ctx.memo("campaigns", lambda: _analyse(ctx))
+
+
+def _analyse(ctx) -> dict:
     from .spread import prorate
-    key = ("campaigns", ctx.period.label, ctx.lang)
-    cache = ctx.review.cache
-    if key in cache:
-        return cache[key]
     review, lang, cur = ctx.review, ctx.lang, ctx.currency
     by_channel = ctx.kpis_by("channel")
     margin = by_channel["gross_margin"] if len(by_channel) else None
@@ -526,13 +526,12 @@ def analyse(ctx) -> dict:
     promos = review.campaigns
     if len(promos):
         promos = promos[promos["campaign_id"].isin(set(in_p["campaign_id"])) & (promos["type"] == "promotion")]
-    lines = review.lines
     data_start, data_end = review.data_start, review.data_end
     # without order lines there is nothing to measure a promotion against (None gives the empty table)
-    promotions = promotion_effects(promos if data_start is not None else None, lines, data_start, data_end,
+    promotions = promotion_effects(promos if data_start is not None else None, review.lines, data_start, data_end,
                                    lang, cur)
     table = campaign_table(in_p, margin, lang, cur)
-    cache[key] = {
+    return {
         "table": table,
         "keywords": keyword_table(in_p, margin, lang, cur),
         "promotions": promotions,
@@ -540,7 +539,6 @@ def analyse(ctx) -> dict:
                                   by_channel["revenue"] if len(by_channel) else pd.Series(dtype=float)),
         "notes": missing_data_notes(review.campaigns if len(review.campaigns) else None, lang, promotions, table),
     }
-    return cache[key]
 
 
 def _labels(ctx, cols) -> dict:

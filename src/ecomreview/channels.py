@@ -333,23 +333,15 @@ def bubble_chart(table: pd.DataFrame, lang: str = "zh", currency: str = "USD",
 
 def analyse(ctx) -> pd.DataFrame:
     """channel_table for the context's review and period (computed once per review, period and language)."""
-    key = ("channels", ctx.period.label, ctx.lang)
-    cache = ctx.review.cache
-    if key not in cache:
+    from .metrics import monthly_sum
+
+    def compute() -> pd.DataFrame:
         prev_p = ctx.period.year_earlier()
         prev = ctx.kpis_by("channel", prev_p) if ctx.review.has_data(prev_p) else None
-        cache[key] = channel_table(ctx.kpis_by("channel"), prev, monthly_revenue(ctx.review, ctx.period),
-                                   ctx.review.channels, ctx.summary["kpis"], ctx.thresholds(DEFAULTS),
-                                   ctx.lang, ctx.currency)
-    return cache[key]
-
-
-def monthly_revenue(review, period) -> pd.DataFrame:
-    """Revenue (base currency) per month of P (rows, every month) and channel (columns); 0 without sales."""
-    from .metrics import period_lines
-    lines = period_lines(review, period)
-    out = lines.pivot_table(index="month", columns="channel", values="revenue", aggfunc="sum", fill_value=0.0)
-    return out.reindex(pd.Index(period.months, name="month"), fill_value=0.0).rename(columns=str)
+        return channel_table(ctx.kpis_by("channel"), prev, monthly_sum(ctx.review, ctx.period, "channel", "revenue"),
+                             ctx.review.channels, ctx.summary["kpis"], ctx.thresholds(DEFAULTS),
+                             ctx.lang, ctx.currency)
+    return ctx.memo("channels", compute)
 
 
 def _months_with_sales(review, period) -> int:

@@ -66,10 +66,14 @@ class StepContext:
         return self.review.cache[key]
 
     def kpis_by(self, by: str, period: Period | None = None) -> pd.DataFrame:
-        p = period or self.period
-        key = ("by", by, p.label)
+        """metrics.kpis by a breakdown for P (or ``period``); the engine memoises it per review."""
+        return metrics.kpis(self.review, period or self.period, by=by)
+
+    def memo(self, name: str, compute):
+        """``compute()`` once per review, period and language (a step's analysis, used by all its sections)."""
+        key = (name, self.period.label, self.lang)
         if key not in self.review.cache:
-            self.review.cache[key] = metrics.kpis(self.review, p, by=by)
+            self.review.cache[key] = compute()
         return self.review.cache[key]
 
     def thresholds(self, defaults: dict) -> dict:

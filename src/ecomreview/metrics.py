@@ -124,18 +124,16 @@ def _with_category(review: Review, df: pd.DataFrame, by: str | None) -> pd.DataF
     return df
 
 
-def _first_order_dates(review: Review) -> pd.Series:
-    if "first_order" not in review.cache:
-        lc = review.lines[review.lines["customer_id"].notna()]
-        review.cache["first_order"] = lc.groupby("customer_id")["order_date"].min()
-    return review.cache["first_order"]
+def first_order_dates(review: Review, cust_codes: pd.Series) -> pd.Series:
+    """The first order date (over all the data) of each line's customer, from its ``_cust`` code (>= 0)."""
+    return pd.Series(_first_order_by_code(review)[cust_codes.to_numpy()], index=cust_codes.index)
 
 
-def _codes(review: Review) -> None:
-    """Make sure the lines carry the integer order/customer codes (reviews built before they existed)."""
-    if "_cust" not in review.lines.columns:
-        from .review import add_codes
-        add_codes(review.lines)
+def monthly_sum(review: Review, period: Period, by: str, value: str) -> pd.DataFrame:
+    """Sum of line column ``value`` per month of P (rows, every month, 0 without sales) and ``by`` (columns)."""
+    lines = period_lines(review, period, ["month", by, value])
+    out = lines.pivot_table(index="month", columns=by, values=value, aggfunc="sum", fill_value=0)
+    return out.astype(float).reindex(pd.Index(period.months, name="month"), fill_value=0.0).rename(columns=str)
 
 
 def _first_order_by_code(review: Review) -> np.ndarray:
@@ -240,7 +238,6 @@ def kpi_frame(review: Review, period: Period, by: str | None = None) -> pd.DataF
     """All SPEC §3 metrics for P, one row per group (a single row 'all' when by is None)."""
     if by not in (None, *BREAKDOWNS):
         raise ValueError(f"unknown breakdown {by}")
-    _codes(review)
     L = _with_category(review, period_lines(review, period, ENGINE_COLUMNS), by)
     key = _key(L, by)
     g = L.groupby(key)

@@ -355,28 +355,20 @@ WORK_LISTS = ("restock", "clearance", "fix", "delist", "reprice")
 
 def analyse(ctx) -> pd.DataFrame:
     """product_table for the context's review and period (computed once per review, period and language)."""
-    key = ("products", ctx.period.label, ctx.lang)
-    cache = ctx.review.cache
-    if key not in cache:
+    from .metrics import monthly_sum
+
+    def compute() -> pd.DataFrame:
         review, period = ctx.review, ctx.period
         thr = ctx.thresholds(DEFAULTS)
         prev_p = period.year_earlier()
         k = ctx.kpis_by("sku")
         traffic = k.loc[k["sessions"].notna(), ["sessions", "traffic_orders"]].rename(
             columns={"traffic_orders": "orders"})
-        cache[key] = product_table(
+        return product_table(
             k, ctx.kpis_by("sku", prev_p) if review.has_data(prev_p) else None,
-            monthly_units(review, period), units_last(review, period, int(thr["slow_days"])),
+            monthly_sum(review, period, "sku", "quantity"), units_last(review, period, int(thr["slow_days"])),
             review.products, ctx.summary["kpis"], traffic if len(traffic) else None, thr, ctx.lang, ctx.currency)
-    return cache[key]
-
-
-def monthly_units(review, period) -> pd.DataFrame:
-    """Units sold per month of P (rows, every month) and SKU (columns); 0 for a month without sales."""
-    from .metrics import period_lines
-    lines = period_lines(review, period)
-    out = lines.pivot_table(index="month", columns="sku", values="quantity", aggfunc="sum", fill_value=0)
-    return out.astype(float).reindex(pd.Index(period.months, name="month"), fill_value=0.0).rename(columns=str)
+    return ctx.memo("products", compute)
 
 
 def units_last(review, period, days: int = 90) -> pd.Series:

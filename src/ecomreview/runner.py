@@ -262,7 +262,7 @@ for _m in ("pandas", "numpy", "matplotlib.pyplot", "ecomreview.context", "ecomre
            "ecomreview.goals", "ecomreview.goal_tracker"):
     try:
         _il.import_module(_m)
-    except Exception:   # a step module that does not exist yet fails in its own notebook, with its message
+    except Exception:   # a module that cannot be imported fails in its own notebook, with its message
         pass
 """
 # Code run after each notebook whose kernel is kept: empty namespace, no figures, memory given back now
